@@ -1,0 +1,40 @@
+# Two entry points: `make demo` (the course's main job) and `make test` (the whole suite).
+# Each creates .venv with Python 3.11 (or $(PYTHON)) on first use and reuses it after.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+export PATH := $(BIN):$(PATH)
+export MPLBACKEND := Agg
+
+.PHONY: install demo test test-course test-notebooks test-autograder lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/grader demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
+
+test-course: $(STAMP)
+	$(BIN)/python -m pytest -m course $(PYTEST_ARGS)
+
+test-notebooks: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m notebooks $(PYTEST_ARGS)
+
+test-autograder: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m autograder $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check course autograder tests benchmarks
+
+clean:
+	rm -rf $(VENV) demo-workspace .pytest_cache
