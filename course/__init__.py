@@ -1,1 +1,14 @@
-"""Placeholder."""
+"""A small NumPy neural-network library: the course's reference implementation.
+
+Conventions shared by every module: batch-first arrays of shape (N, D), weights
+``W`` of shape (n_in, n_out) with ``out = x @ W + b``, float64 by default, and
+randomness only through an explicit ``rng: numpy.random.Generator`` argument.
+
+Modules: ``activations``, ``neuron``, ``layers``, ``losses``, ``initializers``,
+``network``, ``regularization``, ``optimizers``, ``gradcheck``, ``training``,
+``estimators``, ``data``, ``plots``, ``grading``.
+"""
+
+from course.network import MLP
+
+__all__ = ["MLP"]

@@ -1,0 +1,245 @@
+"""Multi-layer perceptrons: a functional core and the ``MLP`` class that wraps it.
+
+A network with ``layer_sizes = [D, H1, ..., K]`` has ``L = len(layer_sizes) - 1``
+dense layers (the input layer is not counted). Its parameters are a dict
+``{"W1": (D, H1), "b1": (H1,), ..., "WL": (H_{L-1}, K), "bL": (K,)}``. Layer ``l``
+computes ``a_l = g(a_{l-1} @ W_l + b_l)`` with the hidden ``activation`` for
+``l < L`` and ``output_activation`` for the last layer.
+
+``mlp_forward`` returns the output and ``caches``, a list with one tuple per layer,
+``(dense_cache, activation_cache)`` (plus a dropout cache when dropout is on);
+``mlp_backward`` walks it backwards and returns gradients under the same keys
+as the parameters.
+"""
+
+from itertools import pairwise
+
+import numpy as np
+
+from course.initializers import INITIALIZERS
+from course.layers import (
+    activation_backward,
+    activation_forward,
+    dense_backward,
+    dense_forward,
+    dropout_backward,
+    dropout_forward,
+)
+from course.losses import LOSSES
+from course.regularization import l1_penalty, l2_penalty
+
+
+def count_parameters(layer_sizes) -> int:
+    """Number of weights and biases, ``sum(n_in * n_out + n_out)`` over the layers.
+
+    Seed 001's networks: ``[3, 4, 2]`` has 26 parameters, ``[3, 4, 4, 1]`` has 41.
+    """
+    return sum(n_in * n_out + n_out for n_in, n_out in pairwise(layer_sizes))
+
+
+def init_params(layer_sizes, init: str = "he_normal", rng=None) -> dict:
+    """Initial parameters: ``W_l = INITIALIZERS[init](n_in, n_out, rng)`` in order l = 1..L, b = 0.
+
+    Returns
+    -------
+    dict ``{"W1": (n_0, n_1), "b1": (n_1,), ...}`` of float64 arrays.
+    """
+    rng = np.random.default_rng() if rng is None else rng
+    params = {}
+    for l, (n_in, n_out) in enumerate(pairwise(layer_sizes), start=1):
+        params[f"W{l}"] = INITIALIZERS[init](n_in, n_out, rng)
+        params[f"b{l}"] = np.zeros(n_out)
+    return params
+
+
+def n_layers(params: dict) -> int:
+    """Number of dense layers in ``params``."""
+    return sum(1 for k in params if k.startswith("W"))
+
+
+def mlp_forward(X, params, activation="relu", output_activation="identity", dropout=0.0, rng=None):
+    """Forward pass of an MLP for a batch.
+
+    Parameters
+    ----------
+    X : array of shape (N, D)
+    params : dict ``W1, b1, ..., WL, bL``
+    activation : hidden activation name; output_activation : last layer's.
+    dropout : inverted-dropout rate applied after every hidden activation
+        (training only; 0 switches it off). ``rng`` draws the masks.
+
+    Returns
+    -------
+    out : array of shape (N, K), after ``output_activation``
+    caches : list of L tuples ``(dense_cache, activation_cache[, dropout_cache])``
+    """
+    a = np.asarray(X, dtype=float)
+    caches = []
+    L = n_layers(params)
+    for l in range(1, L + 1):
+        z, dense_cache = dense_forward(a, params[f"W{l}"], params[f"b{l}"])
+        a, act_cache = activation_forward(z, activation if l < L else output_activation)
+        if dropout and l < L:
+            a, drop_cache = dropout_forward(a, dropout, rng=rng)
+            caches.append((dense_cache, act_cache, drop_cache))
+        else:
+            caches.append((dense_cache, act_cache))
+    return a, caches
+
+
+def mlp_backward(dout, caches) -> dict:
+    """Backward pass of an MLP.
+
+    Parameters
+    ----------
+    dout : gradient of the loss with respect to the network's output, shape (N, K)
+    caches : from ``mlp_forward``
+
+    Returns
+    -------
+    grads : dict ``{"W1": dW1, "b1": db1, ...}`` with the parameters' shapes.
+    """
+    grads = {}
+    for l in range(len(caches), 0, -1):
+        dense_cache, act_cache, *drop_cache = caches[l - 1]
+        if drop_cache:
+            dout = dropout_backward(dout, drop_cache[0])
+        dz = activation_backward(dout, act_cache)
+        dout, grads[f"W{l}"], grads[f"b{l}"] = dense_backward(dz, dense_cache)
+    return grads
+
+
+def predict_binary(p, threshold: float = 0.5) -> np.ndarray:
+    """Class 1 where the probability ``p``, shape (N,) or (N, 1), is ``>= threshold``; (N,)."""
+    return (np.asarray(p).reshape(len(p), -1)[:, 0] >= threshold).astype(int)
+
+
+def predict_multiclass(p) -> np.ndarray:
+    """The most probable class of each row of ``p`` (N, K); shape (N,)."""
+    return np.argmax(np.asarray(p), axis=1)
+
+
+_FUSED = {
+    ("softmax", "categorical_cross_entropy"): "softmax_cross_entropy",
+    ("softmax", "softmax_cross_entropy"): "softmax_cross_entropy",
+    ("identity", "softmax_cross_entropy"): "softmax_cross_entropy",
+    ("sigmoid", "binary_cross_entropy"): "sigmoid_binary_cross_entropy",
+    ("sigmoid", "sigmoid_binary_cross_entropy"): "sigmoid_binary_cross_entropy",
+    ("identity", "sigmoid_binary_cross_entropy"): "sigmoid_binary_cross_entropy",
+}
+"""(output activation, loss) pairs computed from the logits, stably."""
+
+
+class MLP:
+    """A multi-layer perceptron over ``mlp_forward`` and ``mlp_backward``.
+
+    Parameters
+    ----------
+    layer_sizes : ``[D, H1, ..., K]``
+    activation, output_activation : names in ``course.activations.ACTIVATIONS``.
+    init : name in ``course.initializers.INITIALIZERS``.
+    dropout : inverted-dropout rate after each hidden layer, in training mode only.
+    rng : ``numpy.random.Generator`` for the initial weights and dropout masks.
+    l1, l2 : penalty strengths added by ``loss_and_grads`` (see ``course.regularization``).
+
+    Attributes
+    ----------
+    params : dict ``W1, b1, ...``; may be replaced or edited by hand.
+    """
+
+    def __init__(
+        self,
+        layer_sizes,
+        activation="relu",
+        output_activation="identity",
+        init="he_normal",
+        dropout=0.0,
+        rng=None,
+        l1=0.0,
+        l2=0.0,
+    ):
+        self.layer_sizes = list(layer_sizes)
+        self.activation = activation
+        self.output_activation = output_activation
+        self.dropout = dropout
+        self.rng = np.random.default_rng() if rng is None else rng
+        self.l1 = l1
+        self.l2 = l2
+        self.params = init_params(self.layer_sizes, init, self.rng)
+        self._out = None
+        self._caches = None
+
+    def forward(self, X, training: bool = False) -> np.ndarray:
+        """Output after ``output_activation``, shape (N, K); dropout only when ``training``."""
+        self._out, self._caches = mlp_forward(
+            X,
+            self.params,
+            self.activation,
+            self.output_activation,
+            dropout=self.dropout if training else 0.0,
+            rng=self.rng,
+        )
+        return self._out
+
+    def backward(self, dout) -> dict:
+        """Gradients of the loss given ``dout``, its gradient with respect to the last output."""
+        return mlp_backward(dout, self._caches)
+
+    def loss_and_grads(self, X, y, loss: str) -> tuple[float, dict]:
+        """Loss (plus penalties) and gradients for a batch, in training mode.
+
+        Parameters
+        ----------
+        X : array of shape (N, D)
+        y : targets: integer labels (N,) or one-hot (N, K) for categorical losses,
+            otherwise an array of the output's shape (or (N,) for one output).
+        loss : a name in ``course.losses.LOSSES``.
+
+        Notes
+        -----
+        A softmax or sigmoid output with its cross-entropy is differentiated from
+        the logits: ``dz = (p - y) / N`` without the ill-conditioned division by p.
+        """
+        self.forward(X, training=True)
+        value, dout = self._data_loss(y, loss, with_grad=True)
+        grads = self.backward(dout)
+        for lam, penalty in ((self.l1, l1_penalty), (self.l2, l2_penalty)):
+            if lam:
+                extra, extra_grads = penalty(self.params, lam)
+                value += extra
+                grads = {k: g + extra_grads[k] for k, g in grads.items()}
+        return value, grads
+
+    def loss(self, X, y, loss: str) -> float:
+        """Loss in inference mode (no dropout, no penalties)."""
+        self.forward(X)
+        return self._data_loss(y, loss, with_grad=False)[0]
+
+    def _data_loss(self, y, loss, with_grad):
+        """Loss of the last forward pass and, if asked, the ``dout`` for ``backward``.
+
+        For a fused pair the last cache's activation is replaced by the identity,
+        so ``backward`` starts from the gradient with respect to the logits.
+        """
+        dense_cache, (z, _), *rest = self._caches[-1]
+        fused = _FUSED.get((self.output_activation, loss))
+        if fused is None:
+            scores = self._out
+        else:
+            loss, scores = fused, z
+            self._caches[-1] = (dense_cache, (z, "identity"), *rest)
+        loss_fn, grad_fn = LOSSES[loss]
+        y = np.asarray(y)
+        categorical = loss in ("categorical_cross_entropy", "softmax_cross_entropy")
+        if not categorical and y.ndim == 1 and scores.shape[1:] == (1,):
+            y = y[:, None]
+        return loss_fn(y, scores), grad_fn(y, scores) if with_grad else None
+
+    def predict(self, X) -> np.ndarray:
+        """Class labels for a softmax or sigmoid output, the raw output otherwise."""
+        out = self.forward(X)
+        if self.output_activation == "softmax":
+            return predict_multiclass(out)
+        if self.output_activation == "sigmoid":
+            return predict_binary(out)
+        return out

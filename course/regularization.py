@@ -1,0 +1,103 @@
+"""Regularization: weight penalties, gradient clipping and early stopping.
+
+Parameters and gradients are dicts of arrays with the same keys
+(``{"W1": ..., "b1": ..., ...}``). Penalties apply to the weight matrices only,
+the keys that start with ``"W"``; biases get a zero gradient.
+"""
+
+import copy
+
+import numpy as np
+
+
+def _is_weight(key: str) -> bool:
+    return key.startswith("W")
+
+
+def l1_penalty(params: dict, lam: float) -> tuple[float, dict]:
+    """L1 penalty ``lam * sum |W|`` over the weight matrices.
+
+    Returns
+    -------
+    value : float
+    grads : dict with the keys of ``params``: ``lam * sign(W)`` for weights, zeros for biases.
+    """
+    value = lam * sum(float(np.abs(p).sum()) for k, p in params.items() if _is_weight(k))
+    grads = {k: lam * np.sign(p) if _is_weight(k) else np.zeros_like(p) for k, p in params.items()}
+    return value, grads
+
+
+def l2_penalty(params: dict, lam: float) -> tuple[float, dict]:
+    """L2 penalty ``lam * sum W^2`` over the weight matrices (seed 001's convention).
+
+    Returns
+    -------
+    value : float
+    grads : dict with the keys of ``params``: ``2 * lam * W`` for weights, zeros for biases.
+
+    Notes
+    -----
+    Gradient descent on ``L + lam * sum W^2`` updates ``W <- W - lr (dL/dW + 2 lam W)``.
+    Some texts write the penalty as ``lam / 2 * sum W^2`` so the factor 2 cancels;
+    scikit-learn's ``alpha`` uses ``alpha / (2 n) * sum W^2``.
+    """
+    value = lam * sum(float(np.sum(p * p)) for k, p in params.items() if _is_weight(k))
+    grads = {k: 2.0 * lam * p if _is_weight(k) else np.zeros_like(p) for k, p in params.items()}
+    return value, grads
+
+
+def clip_grad_norm(grads: dict, max_norm: float) -> tuple[dict, float]:
+    """Rescale all gradients together so their global L2 norm is at most ``max_norm``.
+
+    Returns
+    -------
+    clipped : a new dict; the inputs are not modified.
+    total_norm : float, the global norm ``sqrt(sum of squares of every entry)`` before clipping.
+
+    Notes
+    -----
+    As ``torch.nn.utils.clip_grad_norm_``: every array is multiplied by
+    ``min(1, max_norm / (total_norm + 1e-6))``, so the direction is kept.
+    """
+    total_norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
+    coef = min(1.0, max_norm / (total_norm + 1e-6))
+    return {k: g * coef for k, g in grads.items()}, total_norm
+
+
+class EarlyStopping:
+    """Stop training when the validation loss stops improving.
+
+    Parameters
+    ----------
+    patience : how many consecutive epochs without improvement to tolerate.
+    min_delta : an epoch improves only if its loss is below ``best - min_delta``.
+
+    Attributes
+    ----------
+    best_loss : the lowest validation loss seen so far.
+    best_params : a deep copy of the parameters at that epoch.
+    n_bad_epochs : epochs since the last improvement.
+    """
+
+    def __init__(self, patience: int = 5, min_delta: float = 0.0):
+        self.patience = patience
+        self.min_delta = min_delta
+        self.best_loss = np.inf
+        self.best_params = None
+        self.n_bad_epochs = 0
+
+    def step(self, val_loss: float, params: dict) -> bool:
+        """Record one epoch's validation loss; True when training should stop."""
+        if val_loss < self.best_loss - self.min_delta:
+            self.best_loss = float(val_loss)
+            self.best_params = copy.deepcopy(params)
+            self.n_bad_epochs = 0
+        else:
+            self.n_bad_epochs += 1
+        return self.n_bad_epochs >= self.patience
+
+    def restore(self, params: dict) -> None:
+        """Copy the best parameters seen back into ``params`` (in place)."""
+        if self.best_params is not None:
+            for k, p in self.best_params.items():
+                params[k] = p.copy()

@@ -1,0 +1,103 @@
+"""Mini-batch training.
+
+``iterate_minibatches`` yields one epoch of batches; ``train`` runs epochs of
+``model.loss_and_grads`` followed by ``optimizer.step`` and returns a history of
+per-epoch metrics. ``model`` is a ``course.network.MLP`` (anything with
+``params``, ``forward``, ``loss_and_grads`` and ``predict``).
+"""
+
+import numpy as np
+from tqdm.auto import tqdm
+
+
+def iterate_minibatches(X, y, batch_size: int, rng=None, shuffle: bool = True):
+    """Yield ``(X_batch, y_batch)`` covering every sample once.
+
+    With ``shuffle`` the order is ``rng.permutation(N)`` (one draw per call,
+    i.e. per epoch), sliced in order; the last batch keeps the remainder, so an
+    epoch has ``ceil(N / batch_size)`` iterations.
+
+    Parameters
+    ----------
+    X : array of shape (N, D)
+    y : array whose first axis has length N
+    batch_size : samples per batch (the last may be smaller).
+    """
+    n = len(X)
+    if shuffle:
+        order = (np.random.default_rng() if rng is None else rng).permutation(n)
+    else:
+        order = np.arange(n)
+    for start in range(0, n, batch_size):
+        idx = order[start : start + batch_size]
+        yield X[idx], y[idx]
+
+
+def _evaluate(model, X, y, loss: str) -> tuple[float, float | None]:
+    """Loss in inference mode, and accuracy for a softmax or sigmoid classifier (else None)."""
+    value = model.loss(X, y, loss)
+    if model.output_activation not in ("softmax", "sigmoid"):
+        return value, None
+    y = np.asarray(y)
+    labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(len(y))
+    return value, float(np.mean(model.predict(X) == labels))
+
+
+def train(
+    model,
+    X,
+    y,
+    loss: str,
+    optimizer,
+    n_epochs: int,
+    batch_size: int,
+    X_val=None,
+    y_val=None,
+    early_stopping=None,
+    rng=None,
+    progress: bool = False,
+) -> dict:
+    """Train ``model`` with mini-batch gradient descent.
+
+    Parameters
+    ----------
+    model : ``course.network.MLP``
+    X, y : training data, (N, D) and targets as ``model.loss_and_grads`` takes them.
+    loss : name in ``course.losses.LOSSES``.
+    optimizer : a ``course.optimizers`` instance.
+    n_epochs, batch_size : passes over the data and samples per step.
+    X_val, y_val : optional validation data, evaluated after every epoch.
+    early_stopping : optional ``course.regularization.EarlyStopping`` on the
+        validation loss; on stopping, the best parameters are restored.
+    rng : ``numpy.random.Generator`` for shuffling.
+    progress : show a tqdm progress bar over epochs.
+
+    Returns
+    -------
+    history : dict of per-epoch lists: ``loss`` (mean training loss over the
+        epoch's batches, penalties included), and where they apply ``accuracy``,
+        ``val_loss`` and ``val_accuracy`` (evaluated without dropout).
+    """
+    rng = np.random.default_rng() if rng is None else rng
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y)
+    history = {"loss": []}
+    for _ in tqdm(range(n_epochs), disable=not progress, desc="epochs"):
+        total = 0.0
+        for X_batch, y_batch in iterate_minibatches(X, y, batch_size, rng):
+            value, grads = model.loss_and_grads(X_batch, y_batch, loss)
+            optimizer.step(model.params, grads)
+            total += value * len(X_batch)
+        history["loss"].append(total / len(X))
+        _, acc = _evaluate(model, X, y, loss)
+        if acc is not None:
+            history.setdefault("accuracy", []).append(acc)
+        if X_val is not None:
+            val_loss, val_acc = _evaluate(model, np.asarray(X_val, dtype=float), y_val, loss)
+            history.setdefault("val_loss", []).append(val_loss)
+            if val_acc is not None:
+                history.setdefault("val_accuracy", []).append(val_acc)
+            if early_stopping is not None and early_stopping.step(val_loss, model.params):
+                early_stopping.restore(model.params)
+                break
+    return history
