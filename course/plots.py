@@ -1,0 +1,133 @@
+"""Plotting helpers for the lectures.
+
+Each function takes data (or a callable), draws on a new Matplotlib figure and
+returns it, so notebooks stay short and tests can call them headless. Nothing
+here calls ``plt.show()``.
+"""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from course.activations import ACTIVATIONS
+
+
+def activation_curves(names, z=None, **kwargs):
+    """One panel per activation: the function and its derivative on ``z``.
+
+    Parameters
+    ----------
+    names : activation names from ``ACTIVATIONS`` (elementwise ones).
+    z : 1-D grid; default ``linspace(-4, 4, 401)``.
+    """
+    z = np.linspace(-4.0, 4.0, 401) if z is None else z
+    cols = min(4, len(names))
+    rows = -(-len(names) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
+    for ax, name in zip(axes.flat, names, strict=False):
+        g, dg = ACTIVATIONS[name]
+        ax.plot(z, g(z, **kwargs), label="g(z)")
+        ax.plot(z, dg(z, **kwargs), "--", label="g'(z)")
+        ax.axhline(0, color="grey", lw=0.5)
+        ax.axvline(0, color="grey", lw=0.5)
+        ax.set_title(name)
+    for ax in axes.flat[len(names) :]:
+        ax.axis("off")
+    axes.flat[0].legend()
+    fig.tight_layout()
+    return fig
+
+
+def curves(series: dict, xlabel="epoch", ylabel="loss", logy=False, title=None):
+    """Line plot of named series, e.g. a training history ``{"loss": [...], "val_loss": [...]}``."""
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for label, values in series.items():
+        ax.plot(np.arange(1, len(values) + 1), values, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def decision_boundary(predict, X, y, resolution=200, title=None):
+    """Regions of ``predict`` (maps an (M, 2) array to labels or scores) and the points ``X, y``.
+
+    Parameters
+    ----------
+    predict : callable on an array of shape (M, 2) returning (M,) labels.
+    X : array of shape (N, 2); y : labels of shape (N,).
+    """
+    pad = 0.5
+    x0 = np.linspace(X[:, 0].min() - pad, X[:, 0].max() + pad, resolution)
+    x1 = np.linspace(X[:, 1].min() - pad, X[:, 1].max() + pad, resolution)
+    g0, g1 = np.meshgrid(x0, x1)
+    labels = np.asarray(predict(np.column_stack([g0.ravel(), g1.ravel()]))).reshape(g0.shape)
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    ax.contourf(g0, g1, labels, alpha=0.3, cmap="coolwarm")
+    ax.scatter(X[:, 0], X[:, 1], c=y, cmap="coolwarm", edgecolors="k", s=25)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def descent_paths(f, paths: dict, xlim=(-2, 2), ylim=(-1, 3), levels=30, logscale=True):
+    """Contours of a 2-D function ``f(x, y)`` with optimizer trajectories on top.
+
+    Parameters
+    ----------
+    f : callable on two broadcastable arrays, returning the surface's height.
+    paths : ``{label: array of shape (T, 2)}``, the points visited.
+    """
+    gx, gy = np.meshgrid(np.linspace(*xlim, 300), np.linspace(*ylim, 300))
+    height = f(gx, gy)
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    ax.contour(
+        gx,
+        gy,
+        np.log1p(height - height.min()) if logscale else height,
+        levels=levels,
+        cmap="viridis",
+        linewidths=0.6,
+    )
+    for label, path in paths.items():
+        path = np.asarray(path)
+        ax.plot(path[:, 0], path[:, 1], ".-", ms=3, lw=1, label=label)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def layer_histograms(values, title=None, bins=50, range=None):
+    """One histogram per layer: ``values`` is a list of arrays (activations or weights)."""
+    fig, axes = plt.subplots(
+        1, len(values), figsize=(2.2 * len(values), 2.4), sharey=True, squeeze=False
+    )
+    for l, (ax, v) in enumerate(zip(axes[0], values, strict=True), start=1):
+        ax.hist(np.ravel(v), bins=bins, range=range, color="C0")
+        ax.set_title(f"layer {l}\nstd {np.std(v):.2g}", fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def bar(values: dict, ylabel="", logy=False, title=None):
+    """A bar chart of named numbers, e.g. gradient norms per layer."""
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    ax.bar(list(values), list(values.values()))
+    ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
