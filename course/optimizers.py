@@ -6,9 +6,119 @@ state (velocities, running averages, step counts) per key. The update rules are
 exactly those documented for ``torch.optim`` with the same hyperparameters,
 ``weight_decay`` included (it adds ``weight_decay * p`` to the gradient, except
 in ``AdamW``, which decays the weights directly).
+
+Each rule is also a pure function (``sgd_momentum_step``, ``adagrad_step``,
+``rmsprop_step``, ``adam_step``) that takes one parameter array, its gradient
+and the optimizer's state, and returns the new parameter and state without
+modifying its inputs; the classes call these functions.
 """
 
 import numpy as np
+
+
+def sgd_momentum_step(p, g, velocity, lr: float, momentum: float, nesterov: bool = False):
+    """One step of SGD with (Nesterov) momentum, as ``torch.optim.SGD``.
+
+    Parameters
+    ----------
+    p, g : arrays of the same shape: the parameter and its gradient.
+    velocity : the momentum buffer from the previous step (same shape), or
+        ``None`` at the first step.
+    lr, momentum : learning rate and momentum factor ``mu``.
+    nesterov : use Nesterov momentum.
+
+    Returns
+    -------
+    new_p, new_velocity : arrays of the shape of ``p``.
+
+    Notes
+    -----
+    ``b = g`` at the first step (``velocity is None``), else ``b = mu b + g``;
+    the step direction is ``d = g + mu b`` with Nesterov, else ``d = b``;
+    ``new_p = p - lr d``. The buffer is not dampened: ``b`` sums gradients,
+    it is not their average.
+    """
+    g = np.asarray(g, dtype=float)
+    b = g.copy() if velocity is None else momentum * velocity + g
+    direction = g + momentum * b if nesterov else b
+    return p - lr * direction, b
+
+
+def adagrad_step(p, g, sum_sq, lr: float, eps: float = 1e-10):
+    """One Adagrad step (Duchi et al., 2011), as ``torch.optim.Adagrad``.
+
+    Parameters
+    ----------
+    p, g : arrays of the same shape: the parameter and its gradient.
+    sum_sq : sum of the squared gradients of all previous steps (zeros at the
+        first step), same shape.
+    lr, eps : learning rate, and the term added to the root for stability.
+
+    Returns
+    -------
+    new_p, new_sum_sq : arrays of the shape of ``p``.
+
+    Notes
+    -----
+    ``s = sum_sq + g^2``; ``new_p = p - lr g / (sqrt(s) + eps)``.
+    """
+    g = np.asarray(g, dtype=float)
+    s = sum_sq + g * g
+    return p - lr * g / (np.sqrt(s) + eps), s
+
+
+def rmsprop_step(p, g, square_avg, lr: float, alpha: float = 0.99, eps: float = 1e-8):
+    """One RMSprop step (Hinton, 2012), as ``torch.optim.RMSprop`` (no momentum, not centered).
+
+    Parameters
+    ----------
+    p, g : arrays of the same shape: the parameter and its gradient.
+    square_avg : running average of the squared gradients (zeros at the first
+        step), same shape.
+    lr, alpha, eps : learning rate, smoothing constant, and the term added to
+        the root for stability.
+
+    Returns
+    -------
+    new_p, new_square_avg : arrays of the shape of ``p``.
+
+    Notes
+    -----
+    ``v = alpha square_avg + (1 - alpha) g^2``; ``new_p = p - lr g / (sqrt(v) + eps)``.
+    """
+    g = np.asarray(g, dtype=float)
+    v = alpha * square_avg + (1.0 - alpha) * g * g
+    return p - lr * g / (np.sqrt(v) + eps), v
+
+
+def adam_step(p, g, m, v, t: int, lr: float, beta1=0.9, beta2=0.999, eps=1e-8):
+    """One Adam step (Kingma & Ba, 2015), as ``torch.optim.Adam``.
+
+    Parameters
+    ----------
+    p, g : arrays of the same shape: the parameter and its gradient.
+    m, v : first and second moment estimates from the previous step (zeros at
+        the first step), same shape.
+    t : the number of this step, 1 at the first step.
+    lr, beta1, beta2, eps : learning rate, decay rates of the moments, and
+        the term added to the root for stability.
+
+    Returns
+    -------
+    new_p, m, v : the new parameter and moment estimates, shape of ``p``.
+
+    Notes
+    -----
+    ``m = beta1 m + (1 - beta1) g``, ``v = beta2 v + (1 - beta2) g^2``,
+    ``m_hat = m / (1 - beta1^t)``, ``v_hat = v / (1 - beta2^t)``,
+    ``new_p = p - lr m_hat / (sqrt(v_hat) + eps)``.
+    """
+    g = np.asarray(g, dtype=float)
+    m = beta1 * m + (1.0 - beta1) * g
+    v = beta2 * v + (1.0 - beta2) * g * g
+    m_hat = m / (1.0 - beta1**t)
+    v_hat = v / (1.0 - beta2**t)
+    return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
 
 
 class Optimizer:
@@ -48,11 +158,11 @@ class SGD(Optimizer):
 
     def _update(self, state, p, g):
         if self.momentum:
-            b = state.get("velocity")
-            b = g.copy() if b is None else self.momentum * b + g
-            state["velocity"] = b
-            g = g + self.momentum * b if self.nesterov else b
-        p -= self.lr * g
+            p[...], state["velocity"] = sgd_momentum_step(
+                p, g, state.get("velocity"), self.lr, self.momentum, self.nesterov
+            )
+        else:
+            p -= self.lr * g
 
 
 class Adagrad(Optimizer):
@@ -68,9 +178,8 @@ class Adagrad(Optimizer):
         self.eps = eps
 
     def _update(self, state, p, g):
-        s = state.setdefault("sum", np.zeros_like(p))
-        s += g * g
-        p -= self.lr * g / (np.sqrt(s) + self.eps)
+        s = state.get("sum", np.zeros_like(p, dtype=float))
+        p[...], state["sum"] = adagrad_step(p, g, s, self.lr, self.eps)
 
 
 class RMSprop(Optimizer):
@@ -87,10 +196,8 @@ class RMSprop(Optimizer):
         self.eps = eps
 
     def _update(self, state, p, g):
-        v = state.setdefault("square_avg", np.zeros_like(p))
-        v *= self.alpha
-        v += (1.0 - self.alpha) * g * g
-        p -= self.lr * g / (np.sqrt(v) + self.eps)
+        v = state.get("square_avg", np.zeros_like(p, dtype=float))
+        p[...], state["square_avg"] = rmsprop_step(p, g, v, self.lr, self.alpha, self.eps)
 
 
 class Adam(Optimizer):
@@ -111,15 +218,11 @@ class Adam(Optimizer):
 
     def _update(self, state, p, g):
         t = state["t"] = state.get("t", 0) + 1
-        m = state.setdefault("m", np.zeros_like(p))
-        v = state.setdefault("v", np.zeros_like(p))
-        m *= self.beta1
-        m += (1.0 - self.beta1) * g
-        v *= self.beta2
-        v += (1.0 - self.beta2) * g * g
-        m_hat = m / (1.0 - self.beta1**t)
-        v_hat = v / (1.0 - self.beta2**t)
-        p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        m = state.get("m", np.zeros_like(p, dtype=float))
+        v = state.get("v", np.zeros_like(p, dtype=float))
+        p[...], state["m"], state["v"] = adam_step(
+            p, g, m, v, t, self.lr, self.beta1, self.beta2, self.eps
+        )
 
 
 class AdamW(Adam):

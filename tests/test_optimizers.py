@@ -1,0 +1,131 @@
+"""Tests of course.optimizers: the pure step functions and the classes built on them."""
+
+import math
+
+import numpy as np
+import pytest
+
+from course import optimizers as opt
+
+pytestmark = pytest.mark.course
+
+
+def torch_rule_scalar(name, gs, lr, **hp):
+    """The ``torch.optim`` algorithm boxes transcribed literally, on one scalar parameter p0 = 1."""
+    p, state, t = 1.0, None, 0
+    for g in gs:
+        t += 1
+        if name == "sgd":
+            mu = hp["momentum"]
+            state = g if t == 1 else mu * state + g
+            d = g + mu * state if hp.get("nesterov") else state
+            p = p - lr * d
+        elif name == "adagrad":
+            state = (state or 0.0) + g * g
+            p = p - lr * g / (math.sqrt(state) + hp["eps"])
+        elif name == "rmsprop":
+            a = hp["alpha"]
+            state = a * (state or 0.0) + (1 - a) * g * g
+            p = p - lr * g / (math.sqrt(state) + hp["eps"])
+        elif name == "adam":
+            b1, b2 = hp["beta1"], hp["beta2"]
+            m, v = state or (0.0, 0.0)
+            m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+            state = (m, v)
+            p = p - lr * (m / (1 - b1**t)) / (math.sqrt(v / (1 - b2**t)) + hp["eps"])
+    return p
+
+
+def test_sgd_momentum_step_by_hand():
+    p, b = opt.sgd_momentum_step(np.array([1.0]), np.array([2.0]), None, lr=0.1, momentum=0.9)
+    assert np.allclose(p, 0.8) and np.allclose(b, 2.0)  # b_1 = g_1, undampened
+    p, b = opt.sgd_momentum_step(p, np.array([1.0]), b, lr=0.1, momentum=0.9)
+    assert np.allclose(b, 0.9 * 2.0 + 1.0) and np.allclose(p, 0.8 - 0.1 * 2.8)
+    p, b = opt.sgd_momentum_step(np.array([1.0]), np.array([2.0]), None, 0.1, 0.9, nesterov=True)
+    assert np.allclose(p, 1.0 - 0.1 * (2.0 + 0.9 * 2.0)) and np.allclose(b, 2.0)
+
+
+def test_adagrad_rmsprop_adam_first_step_by_hand():
+    one, two = np.array([1.0]), np.array([2.0])
+    p, s = opt.adagrad_step(one, two, np.zeros(1), lr=0.1, eps=0.0)
+    assert np.allclose(s, 4.0) and np.allclose(p, 0.9)
+    p, v = opt.rmsprop_step(one, two, np.zeros(1), lr=0.1, alpha=0.99, eps=0.0)
+    assert np.allclose(v, 0.04) and np.allclose(p, 0.0)  # 1 - 0.1 * 2 / 0.2
+    p, m, v = opt.adam_step(one, two, np.zeros(1), np.zeros(1), 1, lr=0.1, eps=0.0)
+    assert np.allclose(m, 0.2) and np.allclose(v, 0.004)
+    assert np.allclose(p, 0.9)  # bias correction: the first step is lr * sign(g)
+
+
+@pytest.mark.parametrize(
+    ("name", "hp"),
+    [
+        ("sgd", {"momentum": 0.9}),
+        ("sgd", {"momentum": 0.5, "nesterov": True}),
+        ("adagrad", {"eps": 1e-10}),
+        ("rmsprop", {"alpha": 0.9, "eps": 1e-8}),
+        ("adam", {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8}),
+    ],
+)
+def test_step_functions_follow_the_torch_rules(name, hp):
+    gs = [2.0, -1.0, 0.5, 3.0, -0.25, 1e-3]
+    lr = 0.05
+    p = np.array([1.0])
+    if name == "sgd":
+        state = None
+        for g in gs:
+            p, state = opt.sgd_momentum_step(p, np.array([g]), state, lr, **hp)
+    elif name == "adam":
+        m = v = np.zeros(1)
+        for t, g in enumerate(gs, start=1):
+            p, m, v = opt.adam_step(p, np.array([g]), m, v, t, lr, **hp)
+    else:
+        fn = opt.adagrad_step if name == "adagrad" else opt.rmsprop_step
+        state = np.zeros(1)
+        for g in gs:
+            p, state = fn(p, np.array([g]), state, lr, **hp)
+    assert np.isclose(p[0], torch_rule_scalar(name, gs, lr, **hp), rtol=1e-12, atol=0)
+
+
+def test_step_functions_leave_their_inputs_alone():
+    rng = np.random.default_rng(0)
+    p, g, s1, s2 = (rng.normal(size=(3, 2)) for _ in range(4))
+    s1, s2 = np.abs(s1), np.abs(s2)
+    copies = [a.copy() for a in (p, g, s1, s2)]
+    opt.sgd_momentum_step(p, g, s1, 0.1, 0.9)
+    opt.adagrad_step(p, g, s2, 0.1)
+    opt.rmsprop_step(p, g, s2, 0.1)
+    opt.adam_step(p, g, s1, s2, 3, 0.1)
+    for a, c in zip((p, g, s1, s2), copies, strict=True):
+        assert np.array_equal(a, c)
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs"),
+    [
+        (opt.SGD, {"lr": 0.1, "momentum": 0.9}),
+        (opt.SGD, {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+        (opt.Adagrad, {"lr": 0.1}),
+        (opt.RMSprop, {"lr": 0.01}),
+        (opt.Adam, {"lr": 0.01}),
+    ],
+)
+def test_classes_use_the_step_functions(cls, kwargs):
+    rng = np.random.default_rng(1)
+    params = {"W": rng.normal(size=(3, 4)), "b": rng.normal(size=4)}
+    optimizer = cls(**kwargs)
+    p = params["W"].copy()
+    state = None if cls is opt.SGD else np.zeros_like(p)
+    m, v = np.zeros_like(p), np.zeros_like(p)
+    for t in range(1, 6):
+        grads = {k: rng.normal(size=a.shape) for k, a in params.items()}
+        optimizer.step(params, grads)
+        g = grads["W"]
+        if cls is opt.SGD:
+            p, state = opt.sgd_momentum_step(p, g, state, **kwargs)
+        elif cls is opt.Adagrad:
+            p, state = opt.adagrad_step(p, g, state, **kwargs)
+        elif cls is opt.RMSprop:
+            p, state = opt.rmsprop_step(p, g, state, **kwargs)
+        else:
+            p, m, v = opt.adam_step(p, g, m, v, t, **kwargs)
+        assert np.array_equal(params["W"], p)
