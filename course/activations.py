@@ -10,13 +10,14 @@ overflow, divide by zero or produce NaN (underflow to 0 is harmless).
 ``ACTIVATIONS`` maps a name to its ``(function, derivative)`` pair.
 """
 
+import math
 from collections.abc import Callable
 
 import numpy as np
-from scipy.special import erf, expit
+from scipy.special import erfc, expit
 
-SQRT2 = np.sqrt(2.0)
-SQRT2PI = np.sqrt(2.0 * np.pi)
+SQRT2 = math.sqrt(2.0)
+SQRT2PI = math.sqrt(2.0 * math.pi)
 
 
 def _as_float(z) -> np.ndarray:
@@ -124,10 +125,21 @@ def elu_grad(z, alpha: float = 1.0):
     return np.where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0.0)))
 
 
+def _normal_cdf(z):
+    """Phi(z) = erfc(-z / sqrt 2) / 2.
+
+    Notes
+    -----
+    The textbook ``(1 + erf(z / sqrt 2)) / 2`` cancels catastrophically for
+    negative z, where erf is close to -1; ``erfc`` keeps full relative precision.
+    """
+    return 0.5 * erfc(-z / SQRT2)
+
+
 def gelu(z):
     """Exact GELU, z Phi(z) = z/2 (1 + erf(z / sqrt 2)), range (-0.17, inf)."""
     z = _as_float(z)
-    return 0.5 * z * (1.0 + erf(z / SQRT2))
+    return z * _normal_cdf(z)
 
 
 def gelu_grad(z):
@@ -139,9 +151,7 @@ def gelu_grad(z):
     ``z Phi(z)`` gives ``Phi(z) + z phi(z)``.
     """
     z = _as_float(z)
-    cdf = 0.5 * (1.0 + erf(z / SQRT2))
-    pdf = np.exp(-0.5 * z * z) / SQRT2PI
-    return cdf + z * pdf
+    return _normal_cdf(z) + z * np.exp(-0.5 * z * z) / SQRT2PI
 
 
 def softplus(z):
