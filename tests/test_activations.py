@@ -41,7 +41,7 @@ def test_values_match_closed_form(name):
     assert rel_error(A.ACTIVATIONS[name][0](z), CLOSED_FORMS[name](z)) < 1e-12
 
 
-@pytest.mark.parametrize("name", SMOOTH + ["relu", "leaky_relu", "elu"])
+@pytest.mark.parametrize("name", [*SMOOTH, "relu", "leaky_relu", "elu"])
 @pytest.mark.parametrize("shape", [(1,), (4, 3), (2, 3, 2)])
 def test_derivative_matches_numerical_gradient(name, shape):
     g, dg = A.ACTIVATIONS[name]

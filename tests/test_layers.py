@@ -1,4 +1,4 @@
-"""course.layers: every backward pass against numerical gradients, batch norm against its definition."""
+"""course.layers: backward passes against numerical gradients, normalization by definition."""
 
 import numpy as np
 import pytest
