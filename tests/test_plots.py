@@ -1,0 +1,49 @@
+"""course.plots: every helper returns a figure with the expected content, headless."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from course import plots
+
+pytestmark = pytest.mark.course
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_activation_curves_one_panel_per_activation():
+    fig = plots.activation_curves(["sigmoid", "relu", "gelu", "tanh", "elu"])
+    titled = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in titled] == ["sigmoid", "relu", "gelu", "tanh", "elu"]
+    assert all(len(ax.lines) >= 2 for ax in titled)
+
+
+def test_curves_and_bar():
+    fig = plots.curves({"loss": [3, 2, 1], "val_loss": [3, 2.5, 2]}, logy=True, title="t")
+    assert len(fig.axes[0].lines) == 2 and fig.axes[0].get_yscale() == "log"
+    fig = plots.bar({"layer 1": 1.0, "layer 2": 0.1}, logy=True)
+    assert len(fig.axes[0].patches) == 2
+
+
+def test_decision_boundary_and_descent_paths():
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    y = (X[:, 0] > 0).astype(int)
+    fig = plots.decision_boundary(lambda Z: (Z[:, 0] > 0).astype(int), X, y, resolution=20)
+    assert len(fig.axes[0].collections) >= 2
+    path = np.array([[1.0, 1.0], [0.5, 0.4], [0.1, 0.05]])
+    fig = plots.descent_paths(lambda a, b: a**2 + 10 * b**2, {"gd": path})
+    assert len(fig.axes[0].lines) == 1
+
+
+def test_layer_histograms_one_axis_per_layer():
+    values = [np.random.default_rng(i).normal(size=100) for i in range(4)]
+    fig = plots.layer_histograms(values, title="activations")
+    assert len(fig.axes) == 4
