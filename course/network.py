@@ -119,6 +119,31 @@ def predict_multiclass(p) -> np.ndarray:
     return np.argmax(np.asarray(p), axis=1)
 
 
+def xor_params() -> dict:
+    """Weights of a 2-2-1 ReLU network that computes XOR exactly.
+
+    With ``mlp_forward(X, xor_params(), "relu", "identity")`` the four points
+    (0, 0), (0, 1), (1, 0), (1, 1) map to 0, 1, 1, 0.
+
+    Returns
+    -------
+    dict ``{"W1": (2, 2), "b1": (2,), "W2": (2, 1), "b2": (1,)}`` of float64 arrays.
+
+    Notes
+    -----
+    The hidden units are ``h1 = relu(x1 + x2)`` and ``h2 = relu(x1 + x2 - 1)``;
+    the output is ``y = h1 - 2 h2``. The hidden layer maps (0, 1) and (1, 0) to
+    the same point, which makes XOR linearly separable there.
+    Goodfellow, Bengio & Courville, *Deep Learning* (2016), section 6.1.
+    """
+    return {
+        "W1": np.array([[1.0, 1.0], [1.0, 1.0]]),
+        "b1": np.array([0.0, -1.0]),
+        "W2": np.array([[1.0], [-2.0]]),
+        "b2": np.array([0.0]),
+    }
+
+
 _FUSED = {
     ("softmax", "categorical_cross_entropy"): "softmax_cross_entropy",
     ("softmax", "softmax_cross_entropy"): "softmax_cross_entropy",

@@ -5,6 +5,8 @@ returns it, so notebooks stay short and tests can call them headless. Nothing
 here calls ``plt.show()``.
 """
 
+from itertools import pairwise
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -129,5 +131,66 @@ def bar(values: dict, ylabel="", logy=False, title=None):
         ax.set_yscale("log")
     if title:
         ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def network_diagram(layer_sizes, title=None, max_units=10):
+    """Circles for the units of a fully connected network and a line per weight.
+
+    Parameters
+    ----------
+    layer_sizes : ``[D, H1, ..., K]``; the first entry is the input layer.
+    max_units : layers wider than this are drawn with ``max_units`` circles and a "…".
+    """
+    sizes = list(layer_sizes)
+    fig, ax = plt.subplots(figsize=(1.6 * len(sizes) + 1, 3.2))
+    tallest = min(max(sizes), max_units)
+    positions = []
+    for l, n in enumerate(sizes):
+        shown = min(n, max_units)
+        ys = np.linspace(-(shown - 1) / 2, (shown - 1) / 2, shown) if shown > 1 else np.zeros(1)
+        positions.append(np.column_stack([np.full(shown, float(l)), ys]))
+        if n > max_units:
+            ax.text(l, -tallest / 2 - 0.3, f"… {n} units", ha="center", fontsize=8)
+    for a, b in pairwise(positions):
+        for p in a:
+            for q in b:
+                ax.plot([p[0], q[0]], [p[1], q[1]], color="grey", lw=0.6, zorder=1)
+    last = len(sizes) - 1
+    for l, pos in enumerate(positions):
+        color = "C2" if l == 0 else ("C3" if l == last else "C0")
+        ax.scatter(pos[:, 0], pos[:, 1], s=300, color=color, edgecolors="k", zorder=2)
+        name = "input" if l == 0 else ("output" if l == last else f"hidden {l}")
+        ax.text(l, tallest / 2 + 0.5, f"{name}\n({sizes[l]})", ha="center", fontsize=9)
+    ax.set_xlim(-0.5, last + 0.5)
+    ax.set_ylim(-tallest / 2 - 0.7, tallest / 2 + 1.3)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def point_panels(panels: dict, y, labels=None):
+    """Side-by-side scatter plots of the same points in several 2-D spaces.
+
+    Parameters
+    ----------
+    panels : ``{title: array of shape (N, 2)}``, e.g. the inputs and a hidden layer's activations.
+    y : class labels of shape (N,), used for the colours.
+    labels : optional N strings written next to the points.
+
+    Returns the figure; ``fig.axes`` are in the order of ``panels``.
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.4), squeeze=False)
+    for ax, (title, P) in zip(axes[0], panels.items(), strict=True):
+        P = np.asarray(P, dtype=float)
+        ax.scatter(P[:, 0], P[:, 1], c=y, cmap="coolwarm", edgecolors="k", s=80, zorder=2)
+        for i, text in enumerate(labels or []):
+            ax.annotate(text, P[i], textcoords="offset points", xytext=(6, 6 - 12 * (i % 2)))
+        ax.set_title(title)
+        ax.margins(0.25)
+        ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
