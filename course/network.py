@@ -26,6 +26,7 @@ from course.layers import (
     dropout_forward,
 )
 from course.losses import LOSSES
+from course.optimizers import sgd_step
 from course.regularization import l1_penalty, l2_penalty
 
 
@@ -268,3 +269,41 @@ class MLP:
         if self.output_activation == "sigmoid":
             return predict_binary(out)
         return out
+
+
+def worked_example_update(lr: float = 0.9) -> dict:
+    """Seed 001's worked backpropagation example: the parameters after one step.
+
+    The 3-2-1 network has sigmoid units everywhere; units 4 and 5 form the
+    hidden layer, unit 6 is the output. With input ``x = (1, 0, 1)``, target
+    ``t = 1`` and loss ``E = 1/2 (t - o6)^2`` it takes one gradient-descent step
+    ``sgd_step(params, grads, lr)``.
+
+    Parameters
+    ----------
+    lr : learning rate; the slides use 0.9.
+
+    Returns
+    -------
+    dict ``{"W1": (3, 2), "b1": (2,), "W2": (2, 1), "b2": (1,)}``: the updated
+    parameters. ``W1[i - 1, 0]`` is ``w_i4`` and ``W1[i - 1, 1]`` is ``w_i5``;
+    ``W2`` holds ``w46, w56``.
+
+    Notes
+    -----
+    Initial weights: ``w14 = 0.2, w24 = 0.4, w34 = -0.5, b4 = -0.4,
+    w15 = -0.3, w25 = 0.1, w35 = 0.2, b5 = 0.2, w46 = -0.3, w56 = -0.2, b6 = 0.1``.
+    The gradient of ``E`` with respect to ``o6`` is ``o6 - t``. With ``lr = 0.9``
+    the slides find ``w46 = -0.261, w56 = -0.138, b6 = 0.218, w15 = -0.306,
+    w35 = 0.194, b5 = 0.194, b4 = -0.408`` (rounded).
+    """
+    params = {
+        "W1": np.array([[0.2, -0.3], [0.4, 0.1], [-0.5, 0.2]]),
+        "b1": np.array([-0.4, 0.2]),
+        "W2": np.array([[-0.3], [-0.2]]),
+        "b2": np.array([0.1]),
+    }
+    x = np.array([[1.0, 0.0, 1.0]])
+    out, caches = mlp_forward(x, params, "sigmoid", "sigmoid")
+    grads = mlp_backward(out - 1.0, caches)
+    return sgd_step(params, grads, lr)

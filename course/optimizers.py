@@ -259,3 +259,29 @@ def exponential_decay(lr0: float, epoch: int, gamma: float = 0.95) -> float:
 def cosine_decay(lr0: float, epoch: int, n_epochs: int, lr_min: float = 0.0) -> float:
     """Cosine annealing from ``lr0`` at epoch 0 to ``lr_min`` at ``n_epochs``."""
     return lr_min + 0.5 * (lr0 - lr_min) * (1.0 + np.cos(np.pi * epoch / n_epochs))
+
+
+def sgd_step(params: dict, grads: dict, lr: float) -> dict:
+    """One step of plain gradient descent, returned as a new dict.
+
+    Parameters
+    ----------
+    params : dict of arrays, e.g. ``{"W1": (D, H), "b1": (H,), ...}``.
+    grads : dict with the same keys and shapes: the gradients of the loss.
+    lr : learning rate ``eta > 0``.
+
+    Returns
+    -------
+    dict with the keys of ``params`` holding new arrays ``p - lr * g``;
+    ``params`` and its arrays are left unchanged.
+
+    Notes
+    -----
+    ``theta <- theta - eta * dL/dtheta``: a step against the gradient, downhill.
+    Seed 001 writes the same update as ``w <- w + eta * Err * o`` because its
+    ``Err`` is the *negative* gradient with respect to a unit's pre-activation.
+    """
+    return {
+        key: np.asarray(p, dtype=float) - lr * np.asarray(grads[key], dtype=float)
+        for key, p in params.items()
+    }

@@ -194,3 +194,26 @@ def point_panels(panels: dict, y, labels=None):
         ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def descent_1d(f, paths: dict, xlim=(-2.0, 2.0)):
+    """Gradient descent on a function of one variable: one panel per run.
+
+    Parameters
+    ----------
+    f : callable on a 1-D array, the function being minimized.
+    paths : ``{title: array of shape (T,)}``, the points visited by each run.
+    xlim : the plotted interval; points outside it are clipped to its edges.
+    """
+    grid = np.linspace(*xlim, 400)
+    fig, axes = plt.subplots(1, len(paths), figsize=(3.3 * len(paths), 2.9), squeeze=False)
+    for ax, (title, path) in zip(axes[0], paths.items(), strict=True):
+        path = np.clip(np.asarray(path, dtype=float), *xlim)
+        ax.plot(grid, f(grid), color="grey", lw=1)
+        ax.plot(path, f(path), ".-", color="C3", ms=6, lw=0.8)
+        ax.plot(path[:1], f(path[:1]), "o", color="C2", ms=7, label="start")
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("$w$")
+    axes[0, 0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -129,3 +129,21 @@ def test_classes_use_the_step_functions(cls, kwargs):
         else:
             p, m, v = opt.adam_step(p, g, m, v, t, **kwargs)
         assert np.array_equal(params["W"], p)
+
+
+def test_sgd_step_is_pure_and_descends():
+    params = {"W1": np.array([[1.0, -2.0], [0.5, 0.0]]), "b1": np.array([3, -1])}
+    grads = {"W1": np.array([[0.5, 1.0], [-2.0, 4.0]]), "b1": np.array([1.0, -1.0])}
+    before = {k: v.copy() for k, v in params.items()}
+    new = opt.sgd_step(params, grads, 0.1)
+    assert new is not params and set(new) == set(params)
+    assert np.allclose(new["W1"], [[0.95, -2.1], [0.7, -0.4]])  # computed by hand
+    assert np.allclose(new["b1"], [2.9, -0.9])
+    for key in params:
+        assert np.array_equal(params[key], before[key])
+        assert not np.shares_memory(new[key], params[key])
+    # a small step along -grad lowers a smooth loss: f = sum(p^2) / 2, grad = p
+    f = lambda ps: sum(float(np.sum(p**2)) / 2 for p in ps.values())  # noqa: E731
+    p = {"w": np.array([1.0, -2.0, 3.0])}
+    assert f(opt.sgd_step(p, {"w": p["w"]}, 0.1)) < f(p)
+    assert np.allclose(opt.sgd_step(p, {"w": p["w"]}, 1.0)["w"], 0.0)

@@ -47,3 +47,8 @@ def test_layer_histograms_one_axis_per_layer():
     values = [np.random.default_rng(i).normal(size=100) for i in range(4)]
     fig = plots.layer_histograms(values, title="activations")
     assert len(fig.axes) == 4
+
+
+def test_descent_1d_one_panel_per_run():
+    fig = plots.descent_1d(lambda w: w**2, {"small": [1.0, 0.9, 0.81], "large": [1.0, -3.0, 9.0]})
+    assert len(fig.axes) == 2 and all(len(ax.lines) == 3 for ax in fig.axes)
