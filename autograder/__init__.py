@@ -1,1 +1,10 @@
-"""Placeholder."""
+"""The instructor's autograder: nbgrader turned into a pipeline that needs no babysitting.
+
+Commands (``grader --help``): ``release``, ``collect``, ``grade``, ``feedback``, ``export``,
+``demo``. Each module holds one step: :mod:`coursedir` (where things live), :mod:`release`,
+:mod:`collect`, :mod:`preflight` (repairs or rejects a submission before it runs),
+:mod:`kit` (a private nbgrader course made from ``source/``), :mod:`worker` (grades one
+submission), :mod:`pool` (long-lived worker processes), :mod:`gradebook` (the only writer of
+the course's gradebook), :mod:`grade` (the coordinator), :mod:`feedback`, :mod:`export`,
+:mod:`demo`, and :mod:`testing` (autograde an edited notebook from a test).
+"""

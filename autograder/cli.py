@@ -1,0 +1,164 @@
+"""The ``grader`` command: release, collect, grade, feedback, export, demo.
+
+Exit status: 0 when all went well, 1 when something needs the instructor's attention (a
+rejected, failed, timed-out or flagged submission, a release problem), 2 on a usage or
+course error (told in one line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from autograder.coursedir import Course, CourseError, load_course
+
+EXIT_OK, EXIT_ATTENTION, EXIT_ERROR = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line, run the command, and return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from autograder.kit import KitError
+
+    try:
+        if args.command == "demo":
+            from autograder.demo import run_demo
+
+            return run_demo(Path(args.workspace) if args.workspace else None, args.jobs)
+        course = load_course(args.course_dir, args.db)
+        return args.handler(course, args)
+    except (CourseError, KitError, OSError) as exc:
+        print(f"grader: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("grader: interrupted; run the same command again to finish", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with one sub-command per pipeline step."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--course-dir", help="the nbgrader course directory (default: here)")
+    common.add_argument(
+        "--db", help="gradebook database URL (default: $NN_COURSE_DB_URL or SQLite)"
+    )
+    parser = argparse.ArgumentParser(prog="grader", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    release = commands.add_parser("release", parents=[common], help="generate and verify release/")
+    release.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
+    release.add_argument("--check", action="store_true", help="fail if release/ is out of date")
+    release.set_defaults(handler=cmd_release)
+
+    collect = commands.add_parser("collect", parents=[common], help="import submissions")
+    collect.add_argument("path", help="a folder or an LMS zip download")
+    collect.add_argument("--assignment", required=True)
+    collect.add_argument(
+        "--pattern", help="regex with a (?P<student_id>...) group, matched against file names"
+    )
+    collect.set_defaults(handler=cmd_collect)
+
+    grade = commands.add_parser("grade", parents=[common], help="autograde submissions")
+    grade.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
+    grade.add_argument("--student", action="append", default=[], help="repeat for several")
+    grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    grade.add_argument("--timeout", type=int, help="seconds per cell (default: the config's)")
+    grade.add_argument("--student-timeout", type=float, default=300.0, help="seconds per student")
+    grade.add_argument("--kernel", help="kernelspec to run submissions in (e.g. a sandbox)")
+    grade.add_argument("--force", action="store_true", help="regrade up-to-date submissions")
+    grade.add_argument("--no-progress", action="store_true", help="no progress bar")
+    grade.set_defaults(handler=cmd_grade)
+
+    feedback = commands.add_parser("feedback", parents=[common], help="HTML feedback per student")
+    feedback.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
+    feedback.add_argument("--student", action="append", default=[])
+    feedback.set_defaults(handler=cmd_feedback)
+
+    export = commands.add_parser("export", parents=[common], help="grades CSV and HTML report")
+    export.add_argument(
+        "--output", help="folder for grades.csv and report.html (default: reports/)"
+    )
+    export.set_defaults(handler=cmd_export)
+
+    demo = commands.add_parser("demo", help="run the whole pipeline on sample submissions")
+    demo.add_argument("--workspace", help="folder to work in (default: demo-workspace/)")
+    demo.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    return parser
+
+
+def cmd_release(course: Course, args: argparse.Namespace) -> int:
+    """``grader release``: generate (or with ``--check`` compare) and verify release/."""
+    from autograder.release import check_release, release
+
+    assignments = args.assignments or course.assignments()
+    if not assignments:
+        print(f"no assignments in {course.step_dir('source')}")
+        return EXIT_OK
+    problems = (check_release if args.check else release)(course, assignments)
+    for problem in problems:
+        print(problem)
+    verb = "up to date" if args.check else "released"
+    print(
+        f"{len(assignments)} assignment(s) {verb}"
+        if not problems
+        else f"{len(problems)} problem(s)"
+    )
+    return EXIT_ATTENTION if problems else EXIT_OK
+
+
+def cmd_collect(course: Course, args: argparse.Namespace) -> int:
+    """``grader collect``: import submissions and print what was imported or rejected."""
+    from autograder.collect import DEFAULT_PATTERN, collect
+
+    report = collect(course, Path(args.path), args.assignment, args.pattern or DEFAULT_PATTERN)
+    print(report.render())
+    return EXIT_OK
+
+
+def cmd_grade(course: Course, args: argparse.Namespace) -> int:
+    """``grader grade``: grade in parallel and print the summary table."""
+    from autograder.grade import GradeOptions, grade, summary_table
+
+    options = GradeOptions(
+        jobs=max(1, args.jobs),
+        cell_timeout=args.timeout,
+        student_timeout=args.student_timeout,
+        kernel_name=args.kernel,
+        force=args.force,
+        progress=not args.no_progress,
+    )
+    results = grade(course, args.assignments, args.student, options)
+    if not results:
+        print("no submissions to grade")
+        return EXIT_OK
+    print(summary_table(results))
+    attention = [r for r in results if r.needs_attention]
+    print(f"{len(results)} submission(s); {len(attention)} need(s) attention")
+    return EXIT_ATTENTION if attention else EXIT_OK
+
+
+def cmd_feedback(course: Course, args: argparse.Namespace) -> int:
+    """``grader feedback``: write one HTML page per graded student."""
+    from autograder.feedback import write_feedback
+
+    written = write_feedback(course, args.assignments, args.student)
+    print(f"{len(written)} feedback page(s) in {course.step_dir('feedback')}")
+    return EXIT_OK
+
+
+def cmd_export(course: Course, args: argparse.Namespace) -> int:
+    """``grader export``: grades CSV and HTML report with plots."""
+    from autograder.export import export
+
+    folder = Path(args.output) if args.output else course.step_dir("reports")
+    csv_path, report_path = export(course, folder)
+    print(f"wrote {csv_path} and {report_path}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Where a course's files live, and the nbgrader configuration that goes with them.
+
+The course directory is the folder holding ``nbgrader_config.py`` and ``source/``; the
+gradebook is SQLite at ``<root>/gradebook.db`` unless a database URL is given (``--db`` or
+the environment variable ``NN_COURSE_DB_URL``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+EXERCISES = "exercises"
+"""The one notebook of each assignment that is collected and graded."""
+
+DB_ENV = "NN_COURSE_DB_URL"
+CONFIG_FILE = "nbgrader_config.py"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+RENAMED_EXERCISES = re.compile(rf"^{EXERCISES}(\s*\(\d+\)|[-_ ]?copy\d*)*\.ipynb$", re.IGNORECASE)
+
+
+class CourseError(Exception):
+    """A problem with the course directory or its configuration, told in one line."""
+
+
+@dataclass(frozen=True)
+class Course:
+    """An nbgrader course directory and its configuration."""
+
+    root: Path
+    db_url: str
+    config: Config
+
+    @property
+    def course_id(self) -> str:
+        """The course id from ``nbgrader_config.py`` (nbgrader's default otherwise)."""
+        return self.config.CourseDirectory.get("course_id", "default_course")
+
+    def step_dir(self, step: str) -> Path:
+        """The folder of one nbgrader step: ``source``, ``release``, ``submitted``, ..."""
+        return self.root / step
+
+    def assignments(self) -> list[str]:
+        """Assignments in ``source/`` that have an exercises notebook, sorted by name."""
+        source = self.step_dir("source")
+        if not source.is_dir():
+            return []
+        return sorted(d.name for d in source.iterdir() if (d / f"{EXERCISES}.ipynb").is_file())
+
+    def nbgrader_config(self, root: Path | None = None, db_url: str | None = None) -> Config:
+        """A copy of the course configuration pointed at ``root`` and ``db_url``."""
+        config = Config()
+        config.merge(self.config)
+        config.CourseDirectory.root = str(root or self.root)
+        config.CourseDirectory.db_url = db_url or self.db_url
+        return config
+
+
+def default_course_dir() -> Path:
+    """The current directory if it is a course directory, else this repository's root."""
+    cwd = Path.cwd()
+    if (cwd / CONFIG_FILE).is_file() or (cwd / "source").is_dir():
+        return cwd
+    return REPO_ROOT
+
+
+def load_course(course_dir: Path | str | None = None, db_url: str | None = None) -> Course:
+    """Read a course directory's ``nbgrader_config.py`` and settle its database URL.
+
+    The URL is, in order: ``db_url``, ``$NN_COURSE_DB_URL``, a SQLite ``gradebook.db`` in the
+    course directory. (The configuration file's own ``db_url`` is not used because it
+    usually names the folder the file was written in, not the one it was copied to.)
+    """
+    root = Path(course_dir).resolve() if course_dir else default_course_dir()
+    if not root.is_dir():
+        raise CourseError(f"course directory {root} does not exist")
+    config = Config()
+    if (root / CONFIG_FILE).is_file():
+        config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
+    url = db_url or os.environ.get(DB_ENV) or f"sqlite:///{root / 'gradebook.db'}"
+    ensure_tools_on_path()
+    return Course(root=root, db_url=url, config=config)
+
+
+def ensure_tools_on_path() -> None:
+    """Put this interpreter's ``bin/`` on ``PATH``: nbgrader shells out to ``alembic``."""
+    bin_dir = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "")
+    if bin_dir not in path.split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + path
+
+
+def check_id(kind: str, value: str) -> str:
+    """Return ``value`` if it is a safe student or assignment id, else raise ``CourseError``."""
+    if not SAFE_ID.match(value):
+        raise CourseError(f"{kind} id {value!r} is not a safe name (letters, digits, . _ -)")
+    return value
+
+
+def is_exercises_name(filename: str) -> bool:
+    """Whether a file name is the exercises notebook, allowing the copies students make.
+
+    ``exercises.ipynb``, ``Exercises.ipynb``, ``exercises (1).ipynb``, ``exercises-Copy1.ipynb``
+    and ``exercises_copy.ipynb`` all count.
+    """
+    return bool(RENAMED_EXERCISES.match(filename))

@@ -1,0 +1,149 @@
+"""Long-lived worker processes that grade tasks, each bounded by a wall-clock limit.
+
+Each worker imports nbgrader once and then grades one task after another, so nbgrader's
+start-up is paid once per worker. The pool hands a task to whichever worker is free, so the
+students a worker grades are disjoint from the others'. A worker whose student runs past the
+per-student limit is killed with its kernel and replaced; that student gets a timeout result
+and nobody else is affected. Workers never write the course's gradebook: results come back to
+the coordinator through ``on_result``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+
+import psutil
+
+from autograder.kit import Kit
+from autograder.tasks import FAILED, TIMEOUT, GradeResult, GradeTask, unsuccessful
+from autograder.worker import serve
+
+POLL_SECONDS = 0.5
+
+
+@dataclass
+class Worker:
+    """One worker process, its pipe, and the task it is grading (if any)."""
+
+    process: multiprocessing.process.BaseProcess
+    conn: Connection
+    task: GradeTask | None = None
+    started: float | None = None
+
+
+class WorkerPool:
+    """``jobs`` worker processes grading in scratch folders under ``scratch``.
+
+    ``options`` are passed to :class:`~autograder.worker.Grader` (``cell_timeout``,
+    ``kernel_name``); ``student_timeout`` bounds the seconds one task may take.
+    """
+
+    def __init__(self, jobs: int, scratch: Path, student_timeout: float, options: dict) -> None:
+        self.scratch = scratch
+        self.student_timeout = student_timeout
+        self.options = options
+        self.context = multiprocessing.get_context("spawn")
+        self.spawned = 0
+        self.kit: Kit | None = None
+        self.workers = [self.spawn() for _ in range(max(1, jobs))]
+
+    def spawn(self) -> Worker:
+        """Start a worker process; it imports nbgrader while the coordinator carries on."""
+        self.spawned += 1
+        folder = self.scratch / f"worker-{self.spawned}"
+        folder.mkdir(parents=True, exist_ok=True)
+        parent, child = self.context.Pipe()
+        process = self.context.Process(
+            target=serve,
+            args=(child, str(folder), self.options, str(folder / "worker.log")),
+            daemon=True,
+        )
+        process.start()
+        child.close()
+        worker = Worker(process, parent)
+        if self.kit is not None:
+            parent.send(("kit", self.kit))
+        return worker
+
+    def run(
+        self, kit: Kit, tasks: Iterable[GradeTask], on_result: Callable[[GradeResult], None]
+    ) -> None:
+        """Grade every task, calling ``on_result`` in this process as each one finishes."""
+        self.kit = kit
+        for worker in self.workers:
+            worker.conn.send(("kit", kit))
+        pending = deque(tasks)
+        while pending or any(w.task for w in self.workers):
+            for worker in self.workers:
+                if worker.task is None and pending:
+                    worker.task = pending.popleft()
+                    worker.started = None
+                    worker.conn.send(("task", worker.task))
+            for conn in wait([w.conn for w in self.workers], timeout=POLL_SECONDS):
+                self.receive(next(w for w in self.workers if w.conn is conn), on_result)
+            for worker in list(self.workers):
+                spent = time.monotonic() - worker.started if worker.started else 0.0
+                if worker.task and spent > self.student_timeout:
+                    task = worker.task
+                    self.replace(worker)
+                    reason = f"stopped after the {self.student_timeout:g} s limit per student"
+                    on_result(unsuccessful(task, TIMEOUT, reason, round(spent, 2)))
+
+    def receive(self, worker: Worker, on_result: Callable[[GradeResult], None]) -> None:
+        """Handle one message from ``worker``; a dead worker's task fails and it is replaced."""
+        try:
+            kind, payload = worker.conn.recv()
+        except (EOFError, OSError):
+            task = worker.task
+            self.replace(worker)
+            if task:
+                on_result(unsuccessful(task, FAILED, "the grading worker died"))
+            return
+        if kind == "started":
+            worker.started = time.monotonic()
+        elif kind == "result":
+            worker.task = None
+            on_result(payload)
+
+    def replace(self, worker: Worker) -> None:
+        """Kill ``worker`` with its kernels and put a fresh one in its place."""
+        kill_tree(worker.process.pid)
+        worker.process.join(timeout=5)
+        worker.conn.close()
+        self.workers[self.workers.index(worker)] = self.spawn()
+
+    def close(self) -> None:
+        """Stop every worker, killing any that does not stop at once."""
+        for worker in self.workers:
+            try:
+                worker.conn.send(("stop", None))
+            except OSError:
+                pass
+        for worker in self.workers:
+            worker.process.join(timeout=2)
+            if worker.process.is_alive():
+                kill_tree(worker.process.pid)
+                worker.process.join(timeout=5)
+
+
+def kill_tree(pid: int | None) -> None:
+    """Kill a process and every process it started (its kernels)."""
+    if pid is None:
+        return
+    try:
+        parent = psutil.Process(pid)
+        family = [*parent.children(recursive=True), parent]
+    except psutil.NoSuchProcess:
+        return
+    for process in family:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(family, timeout=5)

@@ -1,0 +1,163 @@
+"""Generate ``release/`` from ``source/`` and prove that nothing secret reached it.
+
+:func:`release_differences` is the one comparison between a freshly generated release and
+the committed one; ``grader release --check`` and the notebook tests both use it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import tempfile
+from pathlib import Path
+
+from autograder.coursedir import Course
+from autograder.kit import IGNORED, build_kit, generate_assignment
+
+MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+SECRET_NAMES = ("*solution*", "*answer*", "*hidden*", "*.db", "*.sqlite", ".*", "__pycache__")
+MIN_SECRET_LINE = 8
+"""Shorter solution or hidden-test lines (``return z``) are too common to call a leak."""
+
+
+def release(course: Course, assignments: list[str]) -> list[str]:
+    """Generate ``release/<a>`` for each assignment (recording it in the course gradebook).
+
+    Returns the problems found afterwards by :func:`release_leaks`; empty means clean.
+    """
+    config = course.nbgrader_config()
+    problems = []
+    for assignment in assignments:
+        generate_assignment(config, assignment)
+        problems += release_leaks(
+            course.step_dir("source") / assignment, course.step_dir("release") / assignment
+        )
+    return problems + stale_releases(course)
+
+
+def check_release(course: Course, assignments: list[str]) -> list[str]:
+    """Regenerate the assignments in a temporary folder and compare with the committed release."""
+    problems = []
+    with tempfile.TemporaryDirectory(prefix="grader-check-") as tmp:
+        kit = build_kit(course, assignments, Path(tmp))
+        for assignment in assignments:
+            committed = course.step_dir("release") / assignment
+            problems += release_differences(kit.release_dir(assignment), committed)
+            problems += release_leaks(course.step_dir("source") / assignment, committed)
+    return problems + stale_releases(course)
+
+
+def stale_releases(course: Course) -> list[str]:
+    """Folders in ``release/`` whose assignment no longer exists in ``source/``."""
+    release_root = course.step_dir("release")
+    if not release_root.is_dir():
+        return []
+    sources = {p.name for p in course.step_dir("source").iterdir() if p.is_dir()}
+    return [
+        f"release/{d.name}: no such assignment in source/"
+        for d in sorted(release_root.iterdir())
+        if d.is_dir() and d.name not in sources
+    ]
+
+
+def release_differences(expected: Path, actual: Path) -> list[str]:
+    """How the release folder ``actual`` differs from the freshly generated ``expected``.
+
+    Files must be the same set; notebooks must have the same cells, in order, with the same
+    type, source and nbgrader metadata (outputs and other metadata are ignored); any other
+    file must be byte-identical. Returns one line per difference; empty means in sync.
+    """
+    name = actual.name
+    if not actual.is_dir():
+        return [f"release/{name} is missing: run `grader release {name}`"]
+    want, have = release_files(expected), release_files(actual)
+    problems = [f"release/{name}/{f}: missing" for f in sorted(want - have)]
+    problems += [f"release/{name}/{f}: not generated from source/" for f in sorted(have - want)]
+    for rel in sorted(want & have):
+        if rel.endswith(".ipynb"):
+            problems += notebook_differences(expected / rel, actual / rel, f"release/{name}/{rel}")
+        elif (expected / rel).read_bytes() != (actual / rel).read_bytes():
+            problems.append(f"release/{name}/{rel}: differs from the generated file")
+    return problems
+
+
+def release_files(folder: Path) -> set[str]:
+    """Relative paths of the files in a release folder, without editor and cache litter."""
+    return {
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and not any(fnmatch.fnmatch(part, g) for part in p.parts for g in IGNORED)
+    }
+
+
+def notebook_differences(expected: Path, actual: Path, label: str) -> list[str]:
+    """Cell-by-cell differences in type, source and nbgrader metadata between two notebooks."""
+    want, have = cell_signatures(expected), cell_signatures(actual)
+    if len(want) != len(have):
+        return [f"{label}: {len(have)} cells, the generated release has {len(want)}"]
+    return [
+        f"{label}: cell {i} ({w[3] or w[0]}) differs in {field}"
+        for i, (w, h) in enumerate(zip(want, have, strict=True))
+        for field, a, b in (("type", w[0], h[0]), ("source", w[1], h[1]), ("metadata", w[2], h[2]))
+        if a != b
+    ]
+
+
+def cell_signatures(path: Path) -> list[tuple[str, str, str, str]]:
+    """Each cell's type, source, nbgrader metadata (as sorted JSON) and grade id."""
+    cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    signatures = []
+    for cell in cells:
+        source = cell.get("source", "")
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        signatures.append(
+            (
+                cell.get("cell_type", ""),
+                "".join(source) if isinstance(source, list) else source,
+                json.dumps(meta, sort_keys=True),
+                meta.get("grade_id", ""),
+            )
+        )
+    return signatures
+
+
+def release_leaks(source: Path, release_dir: Path) -> list[str]:
+    """Solution or hidden-test text, nbgrader markers, or secret-looking files in a release."""
+    if not release_dir.is_dir():
+        return []
+    label = f"release/{release_dir.name}"
+    problems = [
+        f"{label}/{rel}: a file students must not see"
+        for rel in sorted(release_files(release_dir))
+        if any(fnmatch.fnmatch(part, g) for part in Path(rel).parts for g in SECRET_NAMES)
+    ]
+    for notebook in sorted(release_dir.rglob("*.ipynb")):
+        text = "\n".join(sig[1] for sig in cell_signatures(notebook))
+        rel = notebook.relative_to(release_dir).as_posix()
+        problems += [f"{label}/{rel}: contains '{m}'" for m in MARKERS if m in text.upper()]
+        original = source / rel
+        if original.is_file():
+            lines = {ln.strip() for ln in text.splitlines()}
+            problems += [
+                f"{label}/{rel}: contains solution or hidden-test line {secret!r}"
+                for secret in secret_lines(original)
+                if secret in lines
+            ]
+    return problems
+
+
+def secret_lines(source_notebook: Path) -> list[str]:
+    """Lines that appear only inside solution or hidden-test blocks of a source notebook."""
+    inside, outside = set(), set()
+    for sig in cell_signatures(source_notebook):
+        depth = 0
+        for line in sig[1].splitlines():
+            stripped = line.strip()
+            upper = stripped.upper()
+            if "BEGIN SOLUTION" in upper or "BEGIN HIDDEN TESTS" in upper:
+                depth += 1
+            elif "END SOLUTION" in upper or "END HIDDEN TESTS" in upper:
+                depth = max(depth - 1, 0)
+            else:
+                (inside if depth else outside).add(stripped)
+    return sorted(s for s in inside - outside if len(s) >= MIN_SECRET_LINE)

@@ -1,0 +1,124 @@
+"""Autograde an edited exercises notebook from a test, exactly as ``grader grade`` would.
+
+The notebook goes through the same pre-flight and the same nbgrader run as a real
+submission (stderr in a test cell scores it 0, test cells are restored from the source), in
+this process, with the kit built once per assignment and process. Usage in a module's tests::
+
+    import pytest
+    from autograder.testing import autograde, edit_cell, exercises
+
+    pytestmark = pytest.mark.notebooks
+
+    def test_sum_instead_of_mean_loses_points():
+        notebook = exercises("03-losses")  # the source notebook, solutions included
+        edit_cell(notebook, "mse", "np.mean(", "np.sum(")  # the student's bug
+        scores = autograde("03-losses", notebook)  # {grade_id: points}
+        assert scores["test_mse"] == 0
+        assert scores["test_mae"] == max_scores("03-losses")["test_mae"]
+
+``exercises(assignment, "release")`` gives the untouched student version instead.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from autograder.coursedir import EXERCISES, REPO_ROOT, load_course
+from autograder.kit import Kit, build_kit
+from autograder.preflight import cell_source, grade_id, preflight
+from autograder.tasks import GRADED, GradeTask
+from autograder.worker import Grader
+
+
+def autograde(
+    assignment: str,
+    notebook: NotebookNode | str | Path,
+    course_dir: str | Path = REPO_ROOT,
+    cell_timeout: int | None = None,
+) -> dict[str, float]:
+    """Autograde ``notebook`` (a notebook, or a path to one) as a submission of ``assignment``.
+
+    Returns the points per test cell's grade id. Raises ``AssertionError`` if the notebook is
+    rejected or nbgrader fails on it, with the one-line reason.
+    """
+    if isinstance(notebook, (str, Path)):
+        notebook = nbformat.read(notebook, as_version=4)
+    kit = module_kit(assignment, str(course_dir))
+    release = nbformat.read(kit.release_notebook(assignment), as_version=4)
+    checked = preflight(nbformat.writes(notebook).encode(), release)
+    if checked.notebook is None:
+        raise AssertionError(f"the submission was rejected: {checked.rejection}")
+    task = GradeTask(assignment, "student", nbformat.writes(checked.notebook), digest="test")
+    result = module_grader(assignment, str(course_dir), cell_timeout).grade(task)
+    if result.status != GRADED:
+        raise AssertionError(f"autograding failed: {'; '.join(result.flags)}")
+    return result.scores
+
+
+def max_scores(assignment: str, course_dir: str | Path = REPO_ROOT) -> dict[str, float]:
+    """The points of each test cell of ``assignment``, by grade id."""
+    release = exercises(assignment, "release", course_dir)
+    return {
+        grade_id(c): float(c.metadata.nbgrader.get("points", 0))
+        for c in release.cells
+        if grade_id(c) and c.metadata.nbgrader.get("grade")
+    }
+
+
+def exercises(
+    assignment: str, version: str = "source", course_dir: str | Path = REPO_ROOT
+) -> NotebookNode:
+    """A fresh copy of the assignment's exercises notebook: ``"source"`` or ``"release"``.
+
+    The release is the one generated from the current source, not the committed one.
+    """
+    if version == "release":
+        path = module_kit(assignment, str(course_dir)).release_notebook(assignment)
+    elif version == "source":
+        path = load_course(course_dir).step_dir("source") / assignment / f"{EXERCISES}.ipynb"
+    else:
+        raise ValueError(f"version must be 'source' or 'release', not {version!r}")
+    return nbformat.read(path, as_version=4)
+
+
+def edit_cell(notebook: NotebookNode, cell_grade_id: str, old: str, new: str) -> NotebookNode:
+    """Replace ``old`` by ``new`` in the cell with ``cell_grade_id``, in place; return the notebook.
+
+    Raises ``ValueError`` when there is no such cell or ``old`` is not in it, so a test never
+    passes on an edit that did not happen.
+    """
+    for cell in notebook.cells:
+        if grade_id(cell) == cell_grade_id:
+            if old not in cell_source(cell):
+                raise ValueError(f"{old!r} is not in cell {cell_grade_id}")
+            cell.source = cell_source(cell).replace(old, new)
+            return notebook
+    raise ValueError(f"no cell with grade id {cell_grade_id}")
+
+
+@functools.cache
+def module_kit(assignment: str, course_dir: str) -> Kit:
+    """The kit of one assignment, built once per process in a temporary folder."""
+    return build_kit(load_course(course_dir), [assignment], scratch_dir() / f"kit-{assignment}")
+
+
+@functools.cache
+def module_grader(assignment: str, course_dir: str, cell_timeout: int | None) -> Grader:
+    """A grader for one assignment's kit, made once per process."""
+    kit = module_kit(assignment, course_dir)
+    return Grader(kit, scratch_dir() / f"grader-{assignment}-{cell_timeout}", cell_timeout)
+
+
+@functools.cache
+def scratch_dir() -> Path:
+    """A temporary folder for this process's kits, removed when the process ends."""
+    path = Path(tempfile.mkdtemp(prefix="grader-tests-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path

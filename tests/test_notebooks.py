@@ -1,0 +1,99 @@
+"""Every module's notebooks, judged by nbgrader itself.
+
+For each ``source/NN-*/``: the committed release matches a fresh generation and leaks
+nothing; every source notebook runs in a fresh kernel; the source exercises, submitted as a
+student's, get full marks; the untouched release gets zero on every test cell; and each
+plausible bug listed in ``tests/bugs/bugs_NN.py`` (``BUGS``: ``cell``, ``old``, ``new``,
+``loses``) loses points on the test cells it names.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from autograder.coursedir import REPO_ROOT
+from autograder.release import release_differences, release_leaks
+from autograder.testing import autograde, edit_cell, exercises, max_scores, module_kit
+
+pytestmark = pytest.mark.notebooks
+
+SOURCE = REPO_ROOT / "source"
+RELEASE = REPO_ROOT / "release"
+MODULES = sorted(p.name for p in SOURCE.glob("[0-9][0-9]-*") if (p / "exercises.ipynb").is_file())
+NOTEBOOKS = [
+    (module, name)
+    for module in MODULES
+    for name in ("lecture", "exercises")
+    if (SOURCE / module / f"{name}.ipynb").is_file()
+]
+EXECUTION_TIMEOUT = 300
+
+
+def load_bugs() -> list[tuple[str, dict]]:
+    """(module, bug) for every bug spec whose module exists."""
+    bugs = []
+    for module in MODULES:
+        path = REPO_ROOT / "tests" / "bugs" / f"bugs_{module[:2]}.py"
+        if path.is_file():
+            spec = importlib.util.spec_from_file_location(f"bugs_{module[:2]}", path)
+            loaded = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(loaded)
+            bugs += [(module, bug) for bug in loaded.BUGS]
+    return bugs
+
+
+BUGS = load_bugs()
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_release_in_sync_with_source(module: str) -> None:
+    kit = module_kit(module, str(REPO_ROOT))
+    assert release_differences(kit.release_dir(module), RELEASE / module) == []
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_release_hides_solutions_and_hidden_tests(module: str) -> None:
+    assert (RELEASE / module).is_dir(), f"release/{module} is missing"
+    assert release_leaks(SOURCE / module, RELEASE / module) == []
+
+
+@pytest.mark.parametrize(("module", "name"), NOTEBOOKS)
+def test_source_notebook_executes(module: str, name: str, tmp_path: Path) -> None:
+    workdir = tmp_path / module
+    shutil.copytree(SOURCE / module, workdir)
+    notebook = nbformat.read(workdir / f"{name}.ipynb", as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=EXECUTION_TIMEOUT,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(workdir)}},
+    )
+    client.execute()
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_source_solution_gets_full_marks(module: str) -> None:
+    scores = autograde(module, exercises(module))
+    lost = {k: v for k, v in scores.items() if v < max_scores(module)[k]}
+    assert not lost, f"the reference solution loses points on {sorted(lost)}"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_untouched_release_gets_zero(module: str) -> None:
+    scores = autograde(module, exercises(module, "release"))
+    assert scores and not any(scores.values()), f"points without an answer: {scores}"
+
+
+@pytest.mark.parametrize(("module", "bug"), BUGS, ids=[f"{m}-{i}" for i, (m, _) in enumerate(BUGS)])
+def test_bug_loses_points(module: str, bug: dict) -> None:
+    notebook = edit_cell(exercises(module), bug["cell"], bug["old"], bug["new"])
+    scores = autograde(module, notebook)
+    full = max_scores(module)
+    kept = [name for name in bug["loses"] if scores[name] >= full[name]]
+    assert not kept, f"{bug['name']}: no points lost on {kept}"
