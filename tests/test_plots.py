@@ -52,3 +52,18 @@ def test_layer_histograms_one_axis_per_layer():
 def test_descent_1d_one_panel_per_run():
     fig = plots.descent_1d(lambda w: w**2, {"small": [1.0, 0.9, 0.81], "large": [1.0, -3.0, 9.0]})
     assert len(fig.axes) == 2 and all(len(ax.lines) == 3 for ax in fig.axes)
+
+
+def test_network_diagram_draws_one_line_per_weight():
+    fig = plots.network_diagram([3, 4, 2], title="t")
+    ax = fig.axes[0]
+    assert len(ax.lines) == 3 * 4 + 4 * 2
+    assert sum(len(c.get_offsets()) for c in ax.collections) == 3 + 4 + 2
+
+
+def test_point_panels_one_panel_per_space():
+    X = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.5]])
+    fig = plots.point_panels({"input": X, "hidden": 2 * X}, [0, 1, 0], labels=["a", "b", "c"])
+    assert [ax.get_title() for ax in fig.axes] == ["input", "hidden"]
+    assert all(len(ax.collections[0].get_offsets()) == 3 for ax in fig.axes)
+    assert len(fig.axes[0].texts) == 3
