@@ -135,6 +135,57 @@ def bar(values: dict, ylabel="", logy=False, title=None):
     return fig
 
 
+def function_panels(x, panels: dict, xlabel="", ylim=None):
+    """One panel per title, each holding labelled curves over the same grid.
+
+    Parameters
+    ----------
+    x : 1-D grid of shape (M,).
+    panels : ``{title: {label: values of shape (M,)}}``, e.g. a loss and its gradient.
+    ylim : optional ``(low, high)`` shared by every panel.
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 2.8), squeeze=False)
+    for ax, (title, series) in zip(axes[0], panels.items(), strict=True):
+        for i, (label, values) in enumerate(series.items()):
+            ax.plot(x, values, "--" if i % 2 else "-", label=label)
+        ax.axhline(0, color="grey", lw=0.5)
+        ax.axvline(0, color="grey", lw=0.5)
+        ax.set_xlabel(xlabel)
+        ax.set_title(title)
+        if ylim is not None:
+            ax.set_ylim(*ylim)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def line_fits(x, y, lines: dict, outliers=None, title=None):
+    """Points ``(x, y)`` with fitted lines ``{label: (slope, intercept)}`` drawn over them.
+
+    Parameters
+    ----------
+    x, y : arrays of shape (N,).
+    lines : ``{label: (slope, intercept)}``.
+    outliers : optional boolean mask of shape (N,); those points are drawn as red crosses.
+    """
+    x, y = np.asarray(x), np.asarray(y)
+    mask = np.zeros(x.shape, bool) if outliers is None else np.asarray(outliers, bool)
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    ax.scatter(x[~mask], y[~mask], s=15, color="grey", label="data")
+    if mask.any():
+        ax.scatter(x[mask], y[mask], s=40, color="red", marker="x", label="outlier")
+    grid = np.linspace(x.min(), x.max(), 2)
+    for label, (slope, intercept) in lines.items():
+        ax.plot(grid, slope * grid + intercept, label=label)
+    ax.set_xlabel("$x$")
+    ax.set_ylabel("$y$")
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 def network_diagram(layer_sizes, title=None, max_units=10):
     """Circles for the units of a fully connected network and a line per weight.
 

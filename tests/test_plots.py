@@ -67,3 +67,12 @@ def test_point_panels_one_panel_per_space():
     assert [ax.get_title() for ax in fig.axes] == ["input", "hidden"]
     assert all(len(ax.collections[0].get_offsets()) == 3 for ax in fig.axes)
     assert len(fig.axes[0].texts) == 3
+
+
+def test_function_panels_and_line_fits():
+    x = np.linspace(-1.0, 1.0, 5)
+    fig = plots.function_panels(x, {"MSE": {"loss": x**2, "grad": 2 * x}, "MAE": {"loss": abs(x)}})
+    assert [ax.get_title() for ax in fig.axes] == ["MSE", "MAE"]
+    assert len(fig.axes[0].get_legend().get_texts()) == 2
+    fig = plots.line_fits(x, 2 * x, {"a": (2.0, 0.0), "b": (1.0, 1.0)}, outliers=x > 0.9)
+    assert len(fig.axes[0].lines) == 2 and len(fig.axes[0].collections) == 2
