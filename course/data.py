@@ -2,7 +2,10 @@
 
 Every generator returns ``(X, y)`` with ``X`` of shape (N, 2) float64 and
 integer labels ``y`` of shape (N,), and draws only from the ``rng`` it is given.
+``augment_digits`` makes shifted, noisy copies of ``load_digits`` images.
 """
+
+import math
 
 import numpy as np
 from sklearn.datasets import load_digits as _sk_load_digits
@@ -55,3 +58,41 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's 8x8 digits: X of shape (1797, 64) with pixels in [0, 16], y in 0..9."""
     X, y = _sk_load_digits(return_X_y=True)
     return X.astype(np.float64), y
+
+
+def augment_digits(X, rng, max_shift: int = 1, noise_std: float = 1.0) -> np.ndarray:
+    """Randomly shifted and noised copies of flattened 8x8 digit images.
+
+    Parameters
+    ----------
+    X : array of shape (N, 64), rows are 8x8 images (row-major) with pixels in [0, 16].
+    rng : ``numpy.random.Generator``. The draws, in this order:
+        ``shifts = rng.integers(-max_shift, max_shift + 1, size=(N, 2))``, then
+        ``noise = rng.normal(0.0, noise_std, size=(N, 64))``.
+    max_shift : largest shift in pixels along each axis.
+    noise_std : standard deviation of the Gaussian pixel noise.
+
+    Returns
+    -------
+    array of shape (N, 64), float64: a new array; ``X`` is not modified.
+
+    Notes
+    -----
+    Image ``n`` moves ``dy, dx = shifts[n]`` pixels down and right (negative: up,
+    left): ``out[i, j] = img[i - dy, j - dx]``, and pixels shifted in from outside
+    are 0 (no wrap-around). Then the noise is added and the result clipped to
+    [0, 16], the pixel range of ``load_digits``.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    n, d = X.shape
+    side = math.isqrt(d)
+    shifts = rng.integers(-max_shift, max_shift + 1, size=(n, 2))
+    noise = rng.normal(0.0, noise_std, size=(n, d))
+    images = X.reshape(n, side, side)
+    shifted = np.zeros_like(images)
+    for k, (dy, dx) in enumerate(shifts):
+        # destination and source windows of the part that stays inside the frame
+        shifted[k, max(dy, 0) : side + min(dy, 0), max(dx, 0) : side + min(dx, 0)] = images[
+            k, max(-dy, 0) : side + min(-dy, 0), max(-dx, 0) : side + min(-dx, 0)
+        ]
+    return np.clip(shifted.reshape(n, d) + noise, 0.0, 16.0)

@@ -268,3 +268,48 @@ def descent_1d(f, paths: dict, xlim=(-2.0, 2.0)):
     axes[0, 0].legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def image_grid(images, titles=None, ncols=8, shape=(8, 8), cmap="gray_r"):
+    """Small images in a grid, e.g. rows of ``load_digits``.
+
+    Parameters
+    ----------
+    images : array of shape (M, H * W) or (M, H, W).
+    titles : optional list of M short strings, one per image.
+    ncols : images per row.
+    shape : ``(H, W)`` of one image when ``images`` is flattened.
+    """
+    images = np.asarray(images, dtype=float).reshape(-1, *shape)
+    nrows = -(-len(images) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.1 * ncols, 1.2 * nrows), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k < len(images):
+            ax.imshow(images[k], cmap=cmap, vmin=0.0, vmax=max(images.max(), 1e-12))
+            if titles is not None:
+                ax.set_title(titles[k], fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def sweep(x, series: dict, xlabel="", ylabel="", logx=False, title=None):
+    """Named series over explicit x values, e.g. train and validation error against capacity.
+
+    Parameters
+    ----------
+    x : values of shape (M,) (hidden width, polynomial degree, penalty strength ...).
+    series : ``{label: values of shape (M,)}``.
+    logx : logarithmic x axis (for widths or strengths spread over decades).
+    """
+    fig = curves(series, xlabel=xlabel, ylabel=ylabel, title=title)
+    ax = fig.axes[0]
+    for line in ax.get_lines():
+        line.set_xdata(np.asarray(x))
+        line.set_marker("o")
+        line.set_markersize(4)
+    ax.relim()
+    ax.autoscale_view()
+    if logx:
+        ax.set_xscale("log")
+    return fig

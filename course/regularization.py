@@ -64,6 +64,37 @@ def clip_grad_norm(grads: dict, max_norm: float) -> tuple[dict, float]:
     return {k: g * coef for k, g in grads.items()}, total_norm
 
 
+def should_stop(val_losses, patience: int, min_delta: float = 0.0) -> bool:
+    """Whether early stopping halts training after the last of ``val_losses``.
+
+    Parameters
+    ----------
+    val_losses : sequence of floats, one validation loss per epoch so far (may be empty).
+    patience : how many consecutive epochs without improvement to tolerate.
+    min_delta : an epoch improves only if its loss is below ``best - min_delta``,
+        where ``best`` is the loss of the last improving epoch (``inf`` at first).
+
+    Returns
+    -------
+    bool : True when the epochs since the last improvement number at least ``patience``.
+
+    Notes
+    -----
+    The same rule as ``EarlyStopping``: ``should_stop(val_losses[: t + 1], ...)`` is
+    what ``EarlyStopping.step`` returns at epoch ``t``. A tie with ``best`` is not
+    an improvement.
+    """
+    best = np.inf
+    n_bad_epochs = 0
+    for loss in val_losses:
+        if loss < best - min_delta:
+            best = float(loss)
+            n_bad_epochs = 0
+        else:
+            n_bad_epochs += 1
+    return n_bad_epochs >= patience
+
+
 class EarlyStopping:
     """Stop training when the validation loss stops improving.
 

@@ -3,10 +3,12 @@
 ``iterate_minibatches`` yields one epoch of batches; ``train`` runs epochs of
 ``model.loss_and_grads`` followed by ``optimizer.step`` and returns a history of
 per-epoch metrics. ``model`` is a ``course.network.MLP`` (anything with
-``params``, ``forward``, ``loss_and_grads`` and ``predict``).
+``params``, ``forward``, ``loss_and_grads`` and ``predict``). ``kfold_score``
+cross-validates any model with scikit-learn's ``fit``/``predict`` protocol.
 """
 
 import numpy as np
+from sklearn.model_selection import KFold
 from tqdm.auto import tqdm
 
 
@@ -101,3 +103,39 @@ def train(
                 early_stopping.restore(model.params)
                 break
     return history
+
+
+def kfold_score(X, y, n_splits: int, make_model, rng) -> np.ndarray:
+    """Accuracy of a fresh model on each fold of shuffled K-fold cross-validation.
+
+    Parameters
+    ----------
+    X : array of shape (N, D)
+    y : class labels of shape (N,)
+    n_splits : number of folds K, at least 2.
+    make_model : callable with no arguments returning a new, unfitted model with
+        ``fit(X, y)`` and ``predict(X)`` (e.g. a ``course.estimators.MLPClassifier``).
+    rng : ``numpy.random.Generator``; exactly one draw,
+        ``seed = int(rng.integers(2**31 - 1))``, before anything else.
+
+    Returns
+    -------
+    scores : array of shape (n_splits,), the accuracy on each validation fold, in fold order.
+
+    Notes
+    -----
+    The folds are ``KFold(n_splits, shuffle=True, random_state=seed).split(X)``.
+    For each fold, in order: ``model = make_model()``, ``model.fit(X[train], y[train])``,
+    score ``mean(model.predict(X[val]) == y[val])``. This is
+    ``sklearn.model_selection.cross_val_score`` with ``cv`` that ``KFold`` and
+    ``scoring="accuracy"``; report ``scores.mean()`` and ``scores.std()``.
+    """
+    seed = int(rng.integers(2**31 - 1))
+    X = np.asarray(X)
+    y = np.asarray(y)
+    scores = []
+    for train_idx, val_idx in KFold(n_splits, shuffle=True, random_state=seed).split(X):
+        model = make_model()
+        model.fit(X[train_idx], y[train_idx])
+        scores.append(np.mean(np.asarray(model.predict(X[val_idx])) == y[val_idx]))
+    return np.array(scores, dtype=float)

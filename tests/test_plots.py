@@ -76,3 +76,15 @@ def test_function_panels_and_line_fits():
     assert len(fig.axes[0].get_legend().get_texts()) == 2
     fig = plots.line_fits(x, 2 * x, {"a": (2.0, 0.0), "b": (1.0, 1.0)}, outliers=x > 0.9)
     assert len(fig.axes[0].lines) == 2 and len(fig.axes[0].collections) == 2
+
+
+def test_image_grid_and_sweep():
+    images = np.arange(10 * 64).reshape(10, 64) % 17
+    fig = plots.image_grid(images, titles=list("abcdefghij"), ncols=4)
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(fig.axes) == 12 and len(shown) == 10
+    assert shown[0].images[0].get_array().shape == (8, 8)
+    fig = plots.sweep([1, 10, 100], {"train": [3, 2, 1], "val": [3, 2, 2.5]}, logx=True)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and len(ax.lines) == 2
+    assert np.array_equal(ax.lines[0].get_xdata(), [1, 10, 100])
