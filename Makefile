@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 export MPLBACKEND := Agg
 
-.PHONY: install demo test test-course test-notebooks test-autograder lint clean
+.PHONY: install demo test test-course test-notebooks test-autograder test-bugs lint clean
 
 install: $(STAMP)
 
@@ -31,6 +31,9 @@ test-notebooks: $(STAMP)
 
 test-autograder: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m autograder $(PYTEST_ARGS)
+
+test-bugs: $(STAMP)
+	NN_COURSE_ALL_BUGS=1 $(BIN)/python -m pytest -n 2 tests/test_bugs.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
