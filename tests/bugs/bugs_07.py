@@ -33,7 +33,10 @@ BUGS = [
         "name": "iterate_minibatches draws a new permutation for every batch",
         "cell": "iterate_minibatches",
         "old": "idx = order[start : start + batch_size]\n        yield",
-        "new": "idx = (rng.permutation(n) if shuffle else order)[start : start + batch_size]\n        yield",
+        "new": (
+            "idx = (rng.permutation(n) if shuffle else order)[start : start + batch_size]\n"
+            "        yield"
+        ),
         "loses": ["test_iterate_minibatches"],
     },
     {
@@ -53,8 +56,16 @@ BUGS = [
     {
         "name": "momentum with the learning rate inside the velocity (Sutskever's form)",
         "cell": "sgd_momentum_step",
-        "old": "b = g.copy() if velocity is None else momentum * velocity + g\n    direction = g + momentum * b if nesterov else b\n    return p - lr * direction, b",
-        "new": "b = lr * g if velocity is None else momentum * velocity + lr * g\n    direction = lr * g + momentum * b if nesterov else b\n    return p - direction, b",
+        "old": (
+            "b = g.copy() if velocity is None else momentum * velocity + g\n"
+            "    direction = g + momentum * b if nesterov else b\n"
+            "    return p - lr * direction, b"
+        ),
+        "new": (
+            "b = lr * g if velocity is None else momentum * velocity + lr * g\n"
+            "    direction = lr * g + momentum * b if nesterov else b\n"
+            "    return p - direction, b"
+        ),
         "loses": ["test_sgd_momentum_step"],
     },
     {
