@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from course.data import augment_digits, load_digits
+from course.data import augment_digits, circles, load_digits, logic_gate, spirals, two_moons, xor
 
 pytestmark = pytest.mark.course
 
@@ -40,3 +40,25 @@ def test_augment_digits_shift_direction():
     dy, dx = np.random.default_rng(0).integers(-3, 4, size=(1, 2))[0]
     out = augment_digits(img.reshape(1, 64), rng, max_shift=3, noise_std=0.0).reshape(8, 8)
     assert out[3 + dy, 4 + dx] == 16.0 and out.sum() == 16.0
+
+
+def test_logic_gates():
+    X, y = xor()
+    assert X.shape == (4, 2) and y.tolist() == [0, 1, 1, 0]
+    assert logic_gate("and")[1].tolist() == [0, 0, 0, 1]
+    assert logic_gate("or")[1].tolist() == [0, 1, 1, 1]
+    assert logic_gate("nand")[1].tolist() == [1, 1, 1, 0]
+
+
+@pytest.mark.parametrize("make", [two_moons, circles, spirals])
+def test_generators_are_reproducible_from_their_rng(make):
+    X, y = make(n_samples=90, rng=np.random.default_rng(4))
+    X2, y2 = make(n_samples=90, rng=np.random.default_rng(4))
+    assert X.shape == (90, 2) and y.shape == (90,)
+    assert np.array_equal(X, X2) and np.array_equal(y, y2)
+    assert not np.array_equal(X, make(n_samples=90, rng=np.random.default_rng(5))[0])
+
+
+def test_spirals_have_balanced_classes():
+    _, y = spirals(n_samples=90, n_classes=3, rng=np.random.default_rng(0))
+    assert np.bincount(y).tolist() == [30, 30, 30]

@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from course.regularization import EarlyStopping, should_stop
+from course.gradcheck import numerical_gradient, rel_error
+from course.regularization import (
+    EarlyStopping,
+    clip_grad_norm,
+    l1_penalty,
+    l2_penalty,
+    should_stop,
+)
 
 pytestmark = pytest.mark.course
 
@@ -29,3 +36,69 @@ def test_should_stop_hand_worked():
     # 0.95 beats 1.0 by less than min_delta = 0.1: no improvement, best stays 1.0
     assert should_stop([1.0, 0.95, 0.92], patience=2, min_delta=0.1)
     assert not should_stop([1.0, 0.95, 0.85], patience=2, min_delta=0.1)
+
+
+def random_params(seed=0):
+    rng = np.random.default_rng(seed)
+    return {
+        "W1": rng.normal(size=(3, 4)),
+        "b1": rng.normal(size=4),
+        "W2": rng.normal(size=(4, 2)),
+        "b2": rng.normal(size=2),
+    }
+
+
+@pytest.mark.parametrize(
+    ("penalty", "value_of"),
+    [
+        (l1_penalty, lambda W: np.abs(W).sum()),
+        (l2_penalty, lambda W: (W**2).sum()),
+    ],
+)
+def test_penalties_cover_weights_only(penalty, value_of):
+    params = random_params()
+    value, grads = penalty(params, 0.3)
+    assert np.isclose(value, 0.3 * (value_of(params["W1"]) + value_of(params["W2"])))
+    for key, p in params.items():
+        if key.startswith("b"):
+            assert np.array_equal(grads[key], np.zeros_like(p))
+        else:
+            numeric = numerical_gradient(lambda _: penalty(params, 0.3)[0], p)
+            assert rel_error(grads[key], numeric) < 1e-7
+
+
+def test_l2_update_is_the_seed_001_rule():
+    params = random_params(1)
+    lr, lam, dL = 0.1, 0.05, np.ones((3, 4))
+    _, grads = l2_penalty(params, lam)
+    assert np.allclose(
+        params["W1"] - lr * (dL + grads["W1"]), params["W1"] - lr * (dL + 2 * lam * params["W1"])
+    )
+
+
+def test_clip_grad_norm_rescales_globally_and_copies():
+    grads = {"W1": np.full((2, 2), 3.0), "b1": np.array([4.0, 0.0])}
+    before = {k: g.copy() for k, g in grads.items()}
+    clipped, total = clip_grad_norm(grads, max_norm=5.0)
+    assert np.isclose(total, np.sqrt(4 * 9 + 16))
+    coef = 5.0 / (total + 1e-6)
+    assert all(np.allclose(clipped[k], before[k] * coef) for k in grads)
+    assert all(np.array_equal(grads[k], before[k]) for k in grads)
+    assert np.isclose(np.sqrt(sum((g**2).sum() for g in clipped.values())), 5.0, atol=1e-5)
+    unchanged, _ = clip_grad_norm(grads, max_norm=100.0)
+    assert all(np.array_equal(unchanged[k], before[k]) for k in grads)
+
+
+def test_early_stopping_keeps_and_restores_the_best_parameters():
+    stopper = EarlyStopping(patience=2, min_delta=0.1)
+    params = {"W1": np.array([1.0])}
+    assert not stopper.step(1.0, params)
+    params["W1"][0] = 2.0
+    assert not stopper.step(0.95, params)  # not better by more than min_delta
+    params["W1"][0] = 3.0
+    assert not stopper.step(0.5, params) and stopper.n_bad_epochs == 0
+    params["W1"][0] = 4.0
+    assert not stopper.step(0.6, params)
+    assert stopper.step(0.7, params)
+    stopper.restore(params)
+    assert params["W1"][0] == 3.0 and stopper.best_loss == 0.5

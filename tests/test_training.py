@@ -6,7 +6,10 @@ from sklearn.model_selection import KFold, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 
 from course.data import load_digits
-from course.training import kfold_score
+from course.network import MLP
+from course.optimizers import SGD
+from course.regularization import EarlyStopping
+from course.training import iterate_minibatches, kfold_score, train
 
 pytestmark = pytest.mark.course
 
@@ -48,3 +51,57 @@ def test_kfold_score_uses_a_fresh_model_per_fold_and_one_draw():
     reference = np.random.default_rng(3)
     reference.integers(2**31 - 1)
     assert rng.random() == reference.random()
+
+
+@pytest.mark.parametrize(("n", "batch_size"), [(10, 3), (10, 5), (1, 4), (7, 7)])
+def test_iterate_minibatches_covers_every_sample_once(n, batch_size):
+    X = np.arange(2 * n, dtype=float).reshape(n, 2)
+    y = np.arange(n)
+    batches = list(iterate_minibatches(X, y, batch_size, rng=np.random.default_rng(0)))
+    assert len(batches) == -(-n // batch_size)
+    assert [len(b[1]) for b in batches[:-1]] == [batch_size] * (len(batches) - 1)
+    order = np.concatenate([b[1] for b in batches])
+    assert np.array_equal(order, np.random.default_rng(0).permutation(n))
+    assert all(np.array_equal(Xb[:, 0], 2 * yb) for Xb, yb in batches)
+
+
+def test_iterate_minibatches_without_shuffle_keeps_the_order():
+    y = np.arange(5)
+    batches = [yb for _, yb in iterate_minibatches(y[:, None], y, 2, shuffle=False)]
+    assert [b.tolist() for b in batches] == [[0, 1], [2, 3], [4]]
+
+
+def test_train_history_and_early_stopping_restore():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    model = MLP([3, 8, 2], "relu", "softmax", rng=rng)
+    stopper = EarlyStopping(patience=2)
+    history = train(
+        model,
+        X[:40],
+        y[:40],
+        "categorical_cross_entropy",
+        SGD(lr=0.5),
+        n_epochs=200,
+        batch_size=8,
+        X_val=X[40:],
+        y_val=y[40:],
+        early_stopping=stopper,
+        rng=rng,
+    )
+    assert set(history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert len(history["loss"]) == len(history["val_loss"]) < 200
+    assert np.isclose(
+        model.loss(X[40:], y[40:], "categorical_cross_entropy"), min(history["val_loss"])
+    )
+    assert history["accuracy"][-1] > 0.9
+
+
+def test_train_regression_has_no_accuracy():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(30, 2))
+    y = X @ np.array([1.0, -2.0])
+    model = MLP([2, 1], output_activation="identity", rng=rng)
+    history = train(model, X, y, "mse", SGD(lr=0.1), n_epochs=50, batch_size=10, rng=rng)
+    assert set(history) == {"loss"} and history["loss"][-1] < 1e-3
