@@ -147,3 +147,25 @@ def test_sgd_step_is_pure_and_descends():
     p = {"w": np.array([1.0, -2.0, 3.0])}
     assert f(opt.sgd_step(p, {"w": p["w"]}, 0.1)) < f(p)
     assert np.allclose(opt.sgd_step(p, {"w": p["w"]}, 1.0)["w"], 0.0)
+
+
+def test_weight_decay_is_added_to_the_gradient_and_adamw_decouples_it():
+    p0, g = np.array([2.0]), np.array([0.5])
+    sgd = {"w": p0.copy()}
+    opt.SGD(lr=0.1, weight_decay=0.2).step(sgd, {"w": g})
+    assert np.allclose(sgd["w"], 2.0 - 0.1 * (0.5 + 0.2 * 2.0))
+    adamw = {"w": p0.copy()}
+    opt.AdamW(lr=0.1, weight_decay=0.2).step(adamw, {"w": g})
+    decayed = 2.0 * (1 - 0.1 * 0.2)
+    assert np.allclose(adamw["w"], decayed - 0.1 * 1.0 / (1.0 + 1e-8))  # m_hat/sqrt(v_hat) = 1
+    adam = {"w": p0.copy()}
+    opt.Adam(lr=0.1, weight_decay=0.2).step(adam, {"w": g})
+    assert np.allclose(adam["w"], 2.0 - 0.1 * 1.0 / (1.0 + 1e-8))  # sign of the coupled gradient
+
+
+def test_learning_rate_schedules():
+    assert opt.step_decay(1.0, 25, drop=0.5, every=10) == 0.25
+    assert np.isclose(opt.exponential_decay(1.0, 3, gamma=0.5), 0.125)
+    assert np.isclose(opt.cosine_decay(1.0, 0, 10), 1.0)
+    assert np.isclose(opt.cosine_decay(1.0, 5, 10, lr_min=0.2), 0.6)
+    assert np.isclose(opt.cosine_decay(1.0, 10, 10, lr_min=0.2), 0.2)
