@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 
 import nbformat
@@ -78,12 +79,20 @@ def read_notebook(raw: bytes) -> tuple[NotebookNode, list[str]]:
     if major < 3 or major > 4:
         raise Rejected(f"nbformat {major} is not supported (3 and 4 are)")
     try:
-        notebook = nbformat.reads(text, as_version=4)
+        with warnings.catch_warnings():
+            # nbformat warns about what the rebuild repairs anyway: missing or duplicated ids
+            warnings.simplefilter("ignore")
+            notebook = nbformat.reads(text, as_version=4)
     except Exception as exc:
         raise Rejected(f"not a readable notebook: {first_line(exc)}") from None
     repairs = [f"converted from nbformat {major}"] if major < 4 else []
-    ids = [c.get("id") for c in notebook.get("cells", []) if isinstance(c, dict) and "id" in c]
-    if len(ids) != len(set(ids)):
+    cells = data.get("cells")
+    ids = (
+        [c["id"] for c in cells if isinstance(c, dict) and "id" in c]
+        if isinstance(cells, list)
+        else []
+    )
+    if len(ids) != len(set(map(str, ids))):
         repairs.append("renumbered duplicated cell ids")
     return notebook, repairs
 

@@ -172,11 +172,17 @@ def test_gradebook_is_intact_with_one_submission_each(mixed_run) -> None:
 
 def test_second_run_has_nothing_to_do(clean_run) -> None:
     course, first = clean_run
-    start = time.monotonic()
+    before = graded_at(course)
     again = grader(course, "grade", "--jobs", "2")
     assert again.returncode == 0
-    assert time.monotonic() - start < 15
-    assert again.stdout.splitlines()[1:] == first.stdout.splitlines()[1:]
+    assert again.stdout == first.stdout
+    assert graded_at(course) == before
+
+
+def graded_at(course: Path) -> list[tuple[str, str]]:
+    """When each student was last graded."""
+    with sqlite3.connect(course / "gradebook.db") as db:
+        return sorted(db.execute("select student, graded_at from grader_results").fetchall())
 
 
 def test_feedback_shows_failures_but_no_hidden_tests(mixed_run) -> None:
@@ -190,7 +196,7 @@ def test_feedback_shows_failures_but_no_hidden_tests(mixed_run) -> None:
     for student, page in pages.items():
         leaked = [s for s in (*secrets, *EXPECTED_VALUES, "HIDDEN TESTS", "Traceback") if s in page]
         assert not leaked, f"{student}'s feedback shows {leaked}"
-    assert "relu must pass positive inputs through and zero the rest" in pages["bug-relu"]
+    assert "AssertionError: relu must never be negative" in pages["bug-relu"]
     assert "AssertionError" in pages["bug-relu"]
     assert "invalid JSON" in pages["broken-json"]
 
@@ -270,14 +276,14 @@ def test_infinite_loops_are_bounded(tmp_path: Path) -> None:
     submit(course, "stubborn", samples.to_bytes(stubborn))
     start = time.monotonic()
     proc = grader(course, "grade", "--jobs", "2", "--timeout", "2", "--student-timeout", "15")
-    assert time.monotonic() - start < 90
+    assert time.monotonic() - start < 240  # about 25 s on an idle 2-core machine
     assert proc.returncode == 1
     final = results(course)
     assert final["ref"]["scores"] == FULL
     assert final["loop"]["scores"] == {**FULL, "test_relu": 0.0}
     assert any(f.startswith("cell-timeout: test_relu") for f in final["loop"]["flags"])
     assert final["stubborn"]["scores"] == ZERO
-    assert final["stubborn"]["status"] in ("timeout", "graded")
+    assert final["stubborn"]["status"] in ("timeout", "failed")
     assert final["stubborn"]["flags"]
 
 

@@ -1,0 +1,104 @@
+"""Benchmark: ``grader grade --jobs 2`` against one plain ``nbgrader autograde`` call.
+
+Both grade the same 24 submissions of one module (reference solutions, untouched releases and
+mutated solutions, in turn) in identical fresh course folders on this machine. The plain run
+gets its ``generate_assignment`` done beforehand, untimed; ``grader grade`` is timed whole,
+including the kit it generates and the assignment it records in the gradebook. Prints both
+wall times, their ratio, and whether the two gradebooks agree on every student's total.
+
+    .venv/bin/python benchmarks/grading.py [--module 02-forward] [--students 24] [--jobs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from autograder import samples
+from autograder.coursedir import CONFIG_FILE, EXERCISES, REPO_ROOT, load_course
+from autograder.demo import FIXTURE_COURSE
+
+TOTALS = """
+select sa.student_id, sum(coalesce(g.manual_score, g.auto_score, 0))
+from grade g join submitted_notebook sn on g.notebook_id = sn.id
+join submitted_assignment sa on sn.assignment_id = sa.id group by sa.student_id
+"""
+
+
+def make_course(folder: Path, origin: Path, module: str, submissions: list[bytes]) -> Path:
+    """A course folder with one module's source and the submissions, one per student."""
+    shutil.copy(origin / CONFIG_FILE, folder / CONFIG_FILE)
+    shutil.copytree(origin / "source" / module, folder / "source" / module)
+    for i, data in enumerate(submissions):
+        target = folder / "submitted" / f"student{i:02d}" / module
+        target.mkdir(parents=True)
+        (target / f"{EXERCISES}.ipynb").write_bytes(data)
+    return folder
+
+
+def sample_submissions(origin: Path, module: str, count: int) -> list[bytes]:
+    """``count`` submissions cycling through reference, release and mutants."""
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copy(origin / CONFIG_FILE, Path(tmp) / CONFIG_FILE)
+        shutil.copytree(origin / "source" / module, Path(tmp) / "source" / module)
+        run(["nbgrader", "generate_assignment", module, "--force"], Path(tmp))
+        release = nbformat.read(Path(tmp) / "release" / module / f"{EXERCISES}.ipynb", 4)
+    source = nbformat.read(origin / "source" / module / f"{EXERCISES}.ipynb", 4)
+    kinds = [source, release, *samples.mutants(source).values()]
+    return [samples.to_bytes(kinds[i % len(kinds)]) for i in range(count)]
+
+
+def run(command: list[str], cwd: Path) -> float:
+    """Run a command in ``cwd``; return its wall time in seconds (raise if it fails badly)."""
+    env = {k: v for k, v in os.environ.items() if k != "NN_COURSE_DB_URL"}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    start = time.perf_counter()
+    proc = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} failed:\n{proc.stderr[-2000:]}")
+    return seconds
+
+
+def totals(course: Path) -> dict[str, float]:
+    """Every student's total score in a course's gradebook."""
+    with sqlite3.connect(course / "gradebook.db") as db:
+        return {student: round(score, 6) for student, score in db.execute(TOTALS)}
+
+
+def main() -> None:
+    """Set up both courses, time both runs, print the comparison."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    modules = load_course(REPO_ROOT).assignments()
+    parser.add_argument("--module", default=modules[0] if modules else None)
+    parser.add_argument("--students", type=int, default=24)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    origin = REPO_ROOT if args.module else FIXTURE_COURSE
+    module = args.module or load_course(FIXTURE_COURSE).assignments()[0]
+    submissions = sample_submissions(origin, module, args.students)
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = make_course(Path(tmp) / "plain", origin, module, submissions)
+        ours = make_course(Path(tmp) / "ours", origin, module, submissions)
+        run(["nbgrader", "generate_assignment", module], plain)
+        plain_time = run(["nbgrader", "autograde", module], plain)
+        grade = ["grader", "grade", module, "--jobs", str(args.jobs), "--no-progress"]
+        our_time = run([*grade, "--course-dir", str(ours)], ours)
+        agree = totals(plain) == totals(ours)
+    print(f"module {module}, {args.students} submissions, {os.cpu_count()} cores")
+    print(f"plain nbgrader autograde (one process): {plain_time:6.1f} s")
+    print(f"grader grade --jobs {args.jobs}:               {our_time:6.1f} s")
+    print(f"speed-up: {plain_time / our_time:.2f}x; same totals for every student: {agree}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""Pre-flight of submissions against the fixture's release, without running anything."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell
+
+from autograder import samples
+from autograder.collect import DEFAULT_PATTERN, identify
+from autograder.preflight import grade_id, preflight
+
+pytestmark = pytest.mark.autograder
+
+FIXTURE = Path(__file__).parent / "fixtures" / "course"
+ASSIGNMENT = "00-numpy-basics"
+SOURCE = nbformat.read(FIXTURE / "source" / ASSIGNMENT / "exercises.ipynb", as_version=4)
+RELEASE = nbformat.read(FIXTURE / "release" / ASSIGNMENT / "exercises.ipynb", as_version=4)
+RELEASE_IDS = [grade_id(c) for c in RELEASE.cells]
+
+
+def answer(notebook: nbformat.NotebookNode, name: str) -> str:
+    """The source of the cell with grade id ``name``."""
+    return next(c.source for c in notebook.cells if grade_id(c) == name)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        samples.to_bytes(SOURCE),
+        samples.nbformat3(SOURCE),
+        samples.stripped_metadata(SOURCE),
+        samples.edited_metadata(SOURCE),
+        samples.duplicated_ids(SOURCE),
+        samples.reordered(SOURCE),
+    ],
+    ids=["clean", "nbformat3", "stripped", "edited", "duplicated-ids", "reordered"],
+)
+def test_repaired_notebook_has_the_release_structure_and_the_answers(data: bytes) -> None:
+    checked = preflight(data, RELEASE)
+    assert checked.rejection is None
+    notebook = checked.notebook
+    assert [grade_id(c) for c in notebook.cells] == RELEASE_IDS
+    for cell, original in zip(notebook.cells, RELEASE.cells, strict=True):
+        assert cell.metadata.nbgrader == original.metadata.nbgrader
+    assert "np.maximum(z, 0.0)" in answer(notebook, "relu")
+    assert len({c.id for c in notebook.cells}) == len(notebook.cells)
+
+
+def test_clean_release_needs_no_repair() -> None:
+    assert preflight(samples.to_bytes(RELEASE), RELEASE).repairs == []
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "empty file"),
+        (b"  \n", "empty file"),
+        (samples.broken_json(SOURCE), "invalid JSON"),
+        (b"\xff\xfe\x00", "not UTF-8"),
+        (b"[1, 2]", "not a Jupyter notebook"),
+        (json.dumps({"nbformat": 2, "worksheets": []}).encode(), "nbformat 2"),
+        (
+            samples.to_bytes(nbformat.v4.new_notebook(cells=[new_code_cell("x = 1")])),
+            "wrong notebook",
+        ),
+    ],
+)
+def test_unreadable_submission_is_rejected_with_a_reason(data: bytes, reason: str) -> None:
+    checked = preflight(data, RELEASE)
+    assert checked.notebook is None
+    assert reason in checked.rejection
+    assert "\n" not in checked.rejection
+
+
+def test_deleted_answer_is_restored_as_the_stub() -> None:
+    checked = preflight(samples.without_cell(SOURCE, "relu"), RELEASE)
+    assert "raise NotImplementedError()" in answer(checked.notebook, "relu")
+    assert "restored from the release the deleted cell relu" in checked.repairs
+
+
+def test_student_cells_stay_after_the_cell_they_followed() -> None:
+    notebook = nbformat.reads(nbformat.writes(SOURCE), as_version=4)
+    position = RELEASE_IDS.index("relu")
+    notebook.cells.insert(position + 1, new_code_cell("def helper():\n    return 1"))
+    notebook.cells.insert(
+        position + 2, nbformat.from_dict({**notebook.cells[position], "id": "copy"})
+    )
+    checked = preflight(samples.to_bytes(notebook), RELEASE)
+    sources = [c.source for c in checked.notebook.cells]
+    assert sources[position + 1].startswith("def helper")
+    assert "nbgrader" not in checked.notebook.cells[position + 2].metadata
+    assert any("removed nbgrader metadata from a copy of cell relu" in r for r in checked.repairs)
+
+
+def test_edited_test_cell_is_restored() -> None:
+    notebook = nbformat.reads(nbformat.writes(SOURCE), as_version=4)
+    test = next(c for c in notebook.cells if grade_id(c) == "test_relu")
+    test.source = "pass"
+    checked = preflight(samples.to_bytes(notebook), RELEASE)
+    assert answer(checked.notebook, "test_relu") == answer(RELEASE, "test_relu")
+    assert "restored the edited locked cell test_relu" in checked.repairs
+
+
+@pytest.mark.parametrize(
+    ("name", "student"),
+    [
+        ("alice_exercises.ipynb", "alice"),
+        ("bob_exercises (1).ipynb", "bob"),
+        ("erin/exercises.ipynb", "erin"),
+        ("erin/exercises_copy.ipynb", "erin"),
+        ("carol_lecture.ipynb", ""),
+        ("exercises.ipynb", ""),
+    ],
+)
+def test_student_id_comes_from_the_file_name(name: str, student: str) -> None:
+    assert identify(name, re.compile(DEFAULT_PATTERN))[0] == student
