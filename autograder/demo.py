@@ -39,8 +39,8 @@ def run_demo(workspace: Path | None = None, jobs: int = os.cpu_count() or 1) -> 
     print("\n".join(problems) or "release/ verified: no solution, hidden test or stray file")
     print("== 2. collect sample submissions from LMS-style zips")
     for assignment in assignments:
-        archive = sample_zip(course, assignment, workspace / "lms")
-        print(f"-- {archive.name}")
+        archive, bugs = sample_zip(course, assignment, workspace / "lms")
+        print(f"-- {archive.name}: " + ", ".join(f"{s} has the bug '{b}'" for s, b in bugs.items()))
         print(collect(course, archive, assignment).render())
     print(f"== 3. grade with {jobs} worker(s)")
     results = grade(course, assignments, options=GradeOptions(jobs=jobs))
@@ -67,8 +67,11 @@ def fresh_course(workspace: Path) -> Course:
     return load_course(target, f"sqlite:///{target / 'gradebook.db'}")
 
 
-def sample_zip(course: Course, assignment: str, folder: Path) -> Path:
-    """An LMS download for ``assignment``: files named ``<student>_exercises.ipynb``."""
+def sample_zip(course: Course, assignment: str, folder: Path) -> tuple[Path, dict[str, str]]:
+    """An LMS download for ``assignment`` (files ``<student>_exercises.ipynb``).
+
+    Returns the zip's path and which bug each bug-carrying student has.
+    """
     source = nbformat.read(course.step_dir("source") / assignment / f"{EXERCISES}.ipynb", 4)
     released = nbformat.read(course.step_dir("release") / assignment / f"{EXERCISES}.ipynb", 4)
     files = {
@@ -77,12 +80,13 @@ def sample_zip(course: Course, assignment: str, folder: Path) -> Path:
         "fay_exercises (1).ipynb": samples.stripped_metadata(source),
         "gus_exercises.ipynb": samples.broken_json(source),
     }
+    bugs = {}
     for student, (bug, mutant) in zip(BUG_STUDENTS, samples.mutants(source).items(), strict=False):
-        print(f"{student} submits {assignment} with the bug '{bug}'")
+        bugs[student] = bug
         files[f"{student}_exercises.ipynb"] = samples.to_bytes(mutant)
     folder.mkdir(parents=True, exist_ok=True)
     archive = folder / f"{assignment}.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         for name, data in sorted(files.items()):
             zf.writestr(name, data)
-    return archive
+    return archive, bugs

@@ -111,7 +111,7 @@ def test_cell(cell: NotebookNode, result: GradeResult) -> NotebookNode:
 
 def student_cell(cell: NotebookNode) -> NotebookNode:
     """A non-test cell as executed, with every traceback cut down to type and message."""
-    clean = nbformat.from_dict({k: v for k, v in cell.items() if k != "id"})
+    clean = nbformat.from_dict(dict(cell))
     clean.metadata = {}
     if clean.cell_type == "code":
         clean.outputs = [

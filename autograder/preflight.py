@@ -28,6 +28,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_
 STUB_LINES = {"# YOUR CODE HERE", "raise NotImplementedError()", "YOUR ANSWER HERE"}
 METADATA_KEYS = ("grade", "grade_id", "locked", "points", "schema_version", "solution", "task")
 MATCH_THRESHOLD = 0.5
+NAMES_SHOWN = 4
 SAME_NAMES_SCORE = 0.9
 CELL_ID = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
 DEFINED_NAME = re.compile(r"^(?:def|class)\s+(\w+)|^(\w+)\s*(?::[^=]*)?=(?!=)", re.MULTILINE)
@@ -254,9 +255,15 @@ def summarize(notes: list[str]) -> list[str]:
         head, _, name = note.rpartition(" cell ")
         merged.setdefault(head if head else note, []).append(name if head else "")
     return [
-        f"{head} cell{'s' if len(names) > 1 else ''} {', '.join(names)}" if names[0] else head
+        f"{head} cell{'s' if len(names) > 1 else ''} {listed(names)}" if names[0] else head
         for head, names in merged.items()
     ]
+
+
+def listed(names: list[str]) -> str:
+    """Names joined by commas, the list cut after ``NAMES_SHOWN``."""
+    more = len(names) - NAMES_SHOWN
+    return ", ".join(names[:NAMES_SHOWN]) + (f" and {more} more" if more > 0 else "")
 
 
 def anchor(j: int, match: dict[int, int]) -> int:

@@ -36,6 +36,7 @@ join submitted_assignment sa on sn.assignment_id = sa.id group by sa.student_id
 
 def make_course(folder: Path, origin: Path, module: str, submissions: list[bytes]) -> Path:
     """A course folder with one module's source and the submissions, one per student."""
+    folder.mkdir(parents=True)
     shutil.copy(origin / CONFIG_FILE, folder / CONFIG_FILE)
     shutil.copytree(origin / "source" / module, folder / "source" / module)
     for i, data in enumerate(submissions):
