@@ -75,3 +75,25 @@ def test_regressor_fits_a_linear_target():
         ),
     )
     assert model.fit(X, y / y.std()).score(X, y / y.std()) > 0.95
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_reference_make_model_passes_the_capstone_bar(seed):
+    """course.pipelines.make_model: unfitted, and >= 0.95 on a fresh stratified 75/25 split."""
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+    from sklearn.pipeline import Pipeline
+    from sklearn.utils.validation import check_is_fitted
+
+    from course.pipelines import make_model
+
+    model = make_model()
+    assert isinstance(model, Pipeline) and isinstance(model[-1], MLPClassifier)
+    assert model[-1].early_stopping and len(model.steps) >= 2
+    with pytest.raises(NotFittedError):
+        check_is_fitted(model)
+    X, y = load_digits()
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=seed
+    )
+    assert clone(model).fit(X_train, y_train).score(X_test, y_test) >= 0.95
