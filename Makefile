@@ -6,6 +6,10 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 export MPLBACKEND := Agg
+# Small matrices on few cores: BLAS threads oversubscribe under pytest -n 2 and slow everything down.
+export OPENBLAS_NUM_THREADS := 1
+export OMP_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
 
 .PHONY: install demo test test-course test-notebooks test-autograder test-bugs lint clean
 
