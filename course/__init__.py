@@ -6,7 +6,7 @@ randomness only through an explicit ``rng: numpy.random.Generator`` argument.
 
 Modules: ``activations``, ``neuron``, ``layers``, ``losses``, ``initializers``,
 ``network``, ``regularization``, ``optimizers``, ``gradcheck``, ``training``,
-``estimators``, ``data``, ``plots``, ``grading``.
+``estimators``, ``pipelines``, ``metrics``, ``data``, ``plots``, ``grading``.
 """
 
 from course.network import MLP
