@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import dateutil.parser
 import nbformat
 from nbformat import NotebookNode
 from tqdm import tqdm
@@ -58,15 +59,27 @@ class Submission:
 
     def task(self, notebook: NotebookNode, flags: list[str]) -> GradeTask:
         """The grading task for this submission's repaired ``notebook``."""
-        stamp = self.path.parent / "timestamp.txt" if self.path else None
+        timestamp = self.timestamp()
+        if timestamp is None and (self.path.parent / "timestamp.txt").is_file():
+            flags = [*flags, "repaired: ignored an unreadable timestamp.txt"]
         return GradeTask(
             assignment=self.assignment,
             student=self.student,
             notebook=nbformat.writes(notebook),
             digest=self.digest,
-            timestamp=stamp.read_text().strip() if stamp and stamp.is_file() else None,
+            timestamp=timestamp,
             flags=tuple(self.flags + flags),
         )
+
+    def timestamp(self) -> str | None:
+        """The submission time from ``timestamp.txt``, if there is one nbgrader can read."""
+        stamp = self.path.parent / "timestamp.txt"
+        try:
+            text = stamp.read_text(encoding="utf-8").strip()
+            dateutil.parser.parse(text)
+        except (OSError, UnicodeDecodeError, ValueError, OverflowError):
+            return None
+        return text
 
 
 def grade(

@@ -11,6 +11,7 @@ the coordinator through ``on_result``.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -41,7 +42,9 @@ class WorkerPool:
     """``jobs`` worker processes grading in scratch folders under ``scratch``.
 
     ``options`` are passed to :class:`~autograder.worker.Grader` (``cell_timeout``,
-    ``kernel_name``); ``student_timeout`` bounds the seconds one task may take.
+    ``kernel_name``); ``student_timeout`` bounds the seconds one task may take. The cores are
+    shared out: each worker's kernels get ``cores // jobs`` BLAS/OpenMP threads, so that
+    parallel workers do not fight over cores that NumPy would otherwise take for itself.
     """
 
     def __init__(self, jobs: int, scratch: Path, student_timeout: float, options: dict) -> None:
@@ -51,6 +54,7 @@ class WorkerPool:
         self.context = multiprocessing.get_context("spawn")
         self.spawned = 0
         self.kit: Kit | None = None
+        self.threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
         self.workers = [self.spawn() for _ in range(max(1, jobs))]
 
     def spawn(self) -> Worker:
@@ -61,7 +65,7 @@ class WorkerPool:
         parent, child = self.context.Pipe()
         process = self.context.Process(
             target=serve,
-            args=(child, str(folder), self.options, str(folder / "worker.log")),
+            args=(child, str(folder), self.options, str(folder / "worker.log"), self.threads),
             daemon=True,
         )
         process.start()

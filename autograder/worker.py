@@ -137,14 +137,20 @@ def elapsed(start: float) -> float:
     return round(time.monotonic() - start, 2)
 
 
-def serve(conn: Connection, scratch: str, options: dict, log_path: str) -> None:
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def serve(conn: Connection, scratch: str, options: dict, log_path: str, threads: int) -> None:
     """A worker process: receive a kit, then tasks; send back ``started`` and ``result``.
 
     Messages in: ``("kit", Kit)``, ``("task", GradeTask)``, ``("stop", None)``. Messages out:
     ``("ready", pid)``, ``("started", student)``, ``("result", GradeResult)``. The process's
     stdout and stderr (and its kernels') go to ``log_path`` so nothing a student prints can
-    reach the coordinator's terminal or its pipe.
+    reach the coordinator's terminal or its pipe. Its kernels use at most ``threads`` threads
+    for NumPy's linear algebra, unless the environment already says otherwise.
     """
+    for variable in THREAD_VARIABLES:
+        os.environ.setdefault(variable, str(threads))
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(log, 1)
     os.dup2(log, 2)

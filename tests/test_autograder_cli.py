@@ -110,6 +110,8 @@ def mixed_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subproces
     submit(course, "reordered", samples.reordered(source))
     submit(course, "no-test-cell", samples.without_cell(source, "test_relu"))
     submit(course, "no-answer", samples.without_cell(source, "relu"))
+    submit(course, "bad-stamp", samples.to_bytes(source))
+    (course / "submitted" / "bad-stamp" / ASSIGNMENT / "timestamp.txt").write_text("yesterday-ish")
     return course, grader(course, "grade", "--jobs", "2")
 
 
@@ -137,6 +139,7 @@ def test_broken_inputs_do_not_change_other_students_scores(clean_run, mixed_run)
         ("reordered", FULL, "repaired: restored the release's order of cells"),
         ("no-test-cell", FULL, "repaired: restored from the release the deleted cell test_relu"),
         ("no-answer", {**FULL, "test_relu": 0.0}, "repaired: restored from the release"),
+        ("bad-stamp", FULL, "repaired: ignored an unreadable timestamp.txt"),
     ],
 )
 def test_broken_input_is_repaired(mixed_run, student: str, scores: dict, flag: str) -> None:
@@ -166,7 +169,7 @@ def test_gradebook_is_intact_with_one_submission_each(mixed_run) -> None:
         counts = db.execute(
             "select student_id, count(*) from submitted_assignment group by student_id"
         ).fetchall()
-    assert len(counts) == len(results(course)) == 13
+    assert len(counts) == len(results(course)) == 14
     assert {c for _, c in counts} == {1}
 
 
@@ -190,7 +193,7 @@ def test_feedback_shows_failures_but_no_hidden_tests(mixed_run) -> None:
     proc = grader(course, "feedback")
     assert proc.returncode == 0, proc.stderr
     pages = {p.parts[-3]: p.read_text() for p in (course / "feedback").rglob("*.html")}
-    assert len(pages) == 13
+    assert len(pages) == 14
     secrets = secret_lines(course / "source" / ASSIGNMENT / "exercises.ipynb")
     assert secrets
     for student, page in pages.items():
