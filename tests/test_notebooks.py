@@ -35,8 +35,8 @@ NOTEBOOKS = [
 EXECUTION_TIMEOUT = 300
 
 
-def load_bugs() -> list[tuple[str, dict]]:
-    """(module, bug) for every bug spec whose module exists."""
+def load_bugs() -> list:
+    """A ``pytest.param(module, bug)`` for every bug spec whose module exists."""
     bugs = []
     for module in MODULES:
         path = REPO_ROOT / "tests" / "bugs" / f"bugs_{module[:2]}.py"
@@ -44,7 +44,7 @@ def load_bugs() -> list[tuple[str, dict]]:
             spec = importlib.util.spec_from_file_location(f"bugs_{module[:2]}", path)
             loaded = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(loaded)
-            bugs += [(module, bug) for bug in loaded.BUGS]
+            bugs += [pytest.param(module, b, id=f"{module}-{i}") for i, b in enumerate(loaded.BUGS)]
     return bugs
 
 
@@ -90,7 +90,7 @@ def test_untouched_release_gets_zero(module: str) -> None:
     assert scores and not any(scores.values()), f"points without an answer: {scores}"
 
 
-@pytest.mark.parametrize(("module", "bug"), BUGS, ids=[f"{m}-{i}" for i, (m, _) in enumerate(BUGS)])
+@pytest.mark.parametrize(("module", "bug"), BUGS)
 def test_bug_loses_points(module: str, bug: dict) -> None:
     notebook = edit_cell(exercises(module), bug["cell"], bug["old"], bug["new"])
     scores = autograde(module, notebook)
