@@ -37,7 +37,7 @@ test-autograder: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m autograder $(PYTEST_ARGS)
 
 test-bugs: $(STAMP)
-	NN_COURSE_ALL_BUGS=1 $(BIN)/python -m pytest -n 2 tests/test_bugs.py $(PYTEST_ARGS)
+	NN_COURSE_ALL_BUGS=1 $(BIN)/python -m pytest -n 2 tests/test_notebooks.py -k bug $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
