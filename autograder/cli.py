@@ -23,6 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from autograder.kit import KitError
+    from autograder.sandbox import SandboxError
 
     try:
         if args.command == "demo":
@@ -31,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(Path(args.workspace) if args.workspace else None, args.jobs)
         course = load_course(args.course_dir, args.db)
         return args.handler(course, args)
-    except (CourseError, KitError, OSError) as exc:
+    except (CourseError, KitError, SandboxError, OSError) as exc:
         print(f"grader: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -69,6 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--timeout", type=int, help="seconds per cell (default: the config's)")
     grade.add_argument("--student-timeout", type=float, default=300.0, help="seconds per student")
     grade.add_argument("--kernel", help="kernelspec to run submissions in (e.g. a sandbox)")
+    grade.add_argument(
+        "--sandbox",
+        choices=("auto", "require", "off"),
+        default="auto",
+        help="run kernels under bubblewrap: auto (if it works, else warn), require, off",
+    )
+    grade.add_argument(
+        "--memory-mb", type=int, default=2048, help="address-space cap per kernel (MB)"
+    )
     grade.add_argument("--force", action="store_true", help="regrade up-to-date submissions")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
     grade.set_defaults(handler=cmd_grade)
@@ -122,12 +132,17 @@ def cmd_collect(course: Course, args: argparse.Namespace) -> int:
 def cmd_grade(course: Course, args: argparse.Namespace) -> int:
     """``grader grade``: grade in parallel and print the summary table."""
     from autograder.grade import GradeOptions, grade, summary_table
+    from autograder.sandbox import choose
 
+    sandbox = choose(args.sandbox, args.memory_mb, args.student_timeout, (str(course.root),))
+    if sandbox.warning:
+        print(sandbox.warning, file=sys.stderr)
     options = GradeOptions(
         jobs=max(1, args.jobs),
         cell_timeout=args.timeout,
         student_timeout=args.student_timeout,
         kernel_name=args.kernel,
+        sandbox=sandbox,
         force=args.force,
         progress=not args.no_progress,
     )
@@ -138,6 +153,8 @@ def cmd_grade(course: Course, args: argparse.Namespace) -> int:
     print(summary_table(results))
     attention = [r for r in results if r.needs_attention]
     print(f"{len(results)} submission(s); {len(attention)} need(s) attention")
+    if sandbox.warning:
+        print(sandbox.warning)
     return EXIT_ATTENTION if attention else EXIT_OK
 
 

@@ -27,6 +27,7 @@ from autograder.gradebook import Recorder, recorded_results
 from autograder.kit import build_kit, source_digest
 from autograder.pool import WorkerPool
 from autograder.preflight import preflight
+from autograder.sandbox import Sandbox
 from autograder.tasks import GRADED, REJECTED, GradeResult, GradeTask, unsuccessful
 
 Check = Callable[[NotebookNode, NotebookNode], Sequence[object]]
@@ -36,12 +37,17 @@ becomes an ``integrity`` flag."""
 
 @dataclass
 class GradeOptions:
-    """How to grade: parallelism, limits, kernel, and whether to regrade what is up to date."""
+    """How to grade: parallelism, limits, kernel, and whether to regrade what is up to date.
+
+    ``sandbox`` (from :func:`autograder.sandbox.choose`) confines every kernel; ``None`` runs
+    the course's kernel as it is.
+    """
 
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     cell_timeout: int | None = None
     student_timeout: float = 300.0
     kernel_name: str | None = None
+    sandbox: Sandbox | None = None
     force: bool = False
     progress: bool = True
 
@@ -120,7 +126,11 @@ def run(
     assignments = sorted({s.assignment for s in todo})
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
         scratch = Path(tmp)
-        worker_options = {"cell_timeout": options.cell_timeout, "kernel_name": options.kernel_name}
+        worker_options = {
+            "cell_timeout": options.cell_timeout,
+            "kernel_name": options.kernel_name,
+            "sandbox": options.sandbox,
+        }
         pool = WorkerPool(
             min(options.jobs, len(todo)), scratch, options.student_timeout, worker_options
         )

@@ -21,6 +21,8 @@ from traitlets.config import Config
 
 from autograder.coursedir import EXERCISES, ensure_tools_on_path
 from autograder.kit import Kit, last_error_line
+from autograder.sandbox import Sandbox
+from autograder.sandbox import install as install_kernelspec
 from autograder.tasks import FAILED, GRADED, GradeResult, GradeTask, unsuccessful
 
 KNOWN_FAILURES = {
@@ -33,7 +35,8 @@ class Grader:
     """Autograde submissions of a kit's assignments in the scratch course ``scratch``.
 
     ``cell_timeout`` (seconds per cell) and ``kernel_name`` override the course
-    configuration; the kernel name is where a sandboxed kernelspec slots in.
+    configuration; a ``sandbox`` runs every kernel in a private sandboxed kernelspec
+    (:mod:`autograder.sandbox`) that may write only the scratch ``autograded/`` folder.
     """
 
     def __init__(
@@ -42,6 +45,7 @@ class Grader:
         scratch: Path,
         cell_timeout: int | None = None,
         kernel_name: str | None = None,
+        sandbox: Sandbox | None = None,
     ) -> None:
         from nbgrader.apps import NbGraderAPI
         from nbgrader.coursedir import CourseDirectory
@@ -61,6 +65,8 @@ class Grader:
         self.config.Execute.timeout = self.cell_timeout
         if kernel_name:
             self.config.Execute.kernel_name = kernel_name
+        if sandbox is not None:
+            self.config.merge(install_kernelspec(sandbox, scratch, scratch / "autograded")[1])
         self.course_id = self.config.CourseDirectory.get("course_id", "default_course")
         self.api = NbGraderAPI(coursedir=CourseDirectory(config=self.config), config=self.config)
 
@@ -83,6 +89,7 @@ class Grader:
         finally:
             for step in ("submitted", "autograded"):
                 shutil.rmtree(self.scratch / step / task.student, ignore_errors=True)
+            empty_folder(self.scratch / "autograded")
 
     def collect(self, task: GradeTask, seconds: float) -> GradeResult:
         """Read the scores nbgrader recorded and the executed notebook for ``task``."""
@@ -111,6 +118,15 @@ class Grader:
             notebook=text,
             timestamp=task.timestamp,
         )
+
+
+def empty_folder(folder: Path) -> None:
+    """Remove everything in ``folder``: what a kernel left must not reach the next student."""
+    for path in folder.iterdir() if folder.is_dir() else ():
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def cell_timeouts(notebook: nbformat.NotebookNode, timeout: int) -> list[str]:
