@@ -11,7 +11,7 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: install demo test test-course test-notebooks test-autograder test-bugs lint clean
+.PHONY: install demo test test-quick test-course test-notebooks test-autograder lint clean
 
 install: $(STAMP)
 
@@ -36,8 +36,8 @@ test-notebooks: $(STAMP)
 test-autograder: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m autograder $(PYTEST_ARGS)
 
-test-bugs: $(STAMP)
-	NN_COURSE_ALL_BUGS=1 $(BIN)/python -m pytest -n 2 tests/test_notebooks.py -k bug $(PYTEST_ARGS)
+test-quick: $(STAMP)
+	NN_COURSE_QUICK=1 $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
