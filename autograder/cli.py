@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--memory-mb", type=int, default=2048, help="address-space cap per kernel (MB)"
     )
+    grade.add_argument(
+        "--cpu-seconds", type=float, help="CPU-time cap per kernel (default: --student-timeout)"
+    )
     grade.add_argument("--force", action="store_true", help="regrade up-to-date submissions")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
     grade.set_defaults(handler=cmd_grade)
@@ -134,7 +137,8 @@ def cmd_grade(course: Course, args: argparse.Namespace) -> int:
     from autograder.grade import GradeOptions, grade, summary_table
     from autograder.sandbox import choose
 
-    sandbox = choose(args.sandbox, args.memory_mb, args.student_timeout, (str(course.root),))
+    cpu_seconds = args.cpu_seconds or args.student_timeout
+    sandbox = choose(args.sandbox, args.memory_mb, cpu_seconds, (str(course.root),))
     if sandbox.warning:
         print(sandbox.warning, file=sys.stderr)
     options = GradeOptions(

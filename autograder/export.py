@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from autograder.coursedir import Course
 from autograder.gradebook import recorded_results
+from autograder.review import INTEGRITY, WITHHELD
 
 HARDEST_SHOWN = 5
 
@@ -72,7 +73,7 @@ def export(course: Course, folder: Path) -> tuple[Path, Path]:
     for (assignment, student), result in recorded_results(course.db_url).items():
         flags.setdefault(student, []).extend(f"{assignment}: {f}" for f in result.flags)
     csv_path = write_csv(folder / "grades.csv", parts, flags)
-    report_path = write_report(folder, parts)
+    report_path = write_report(folder, parts, flags)
     return csv_path, report_path
 
 
@@ -100,8 +101,8 @@ def write_csv(path: Path, parts: list[Part], flags: dict[str, list[str]]) -> Pat
     return path
 
 
-def write_report(folder: Path, parts: list[Part]) -> Path:
-    """An HTML page with score distributions per part and the hardest parts first."""
+def write_report(folder: Path, parts: list[Part], flags: dict[str, list[str]]) -> Path:
+    """An HTML page: students to review, score distributions per part, hardest parts first."""
     sections = []
     for assignment in sorted({p.assignment for p in parts}):
         own = [p for p in parts if p.assignment == assignment]
@@ -123,11 +124,27 @@ def write_report(folder: Path, parts: list[Part]) -> Path:
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Grades report</title></head>"
         "<body><h1>Grades report</h1><h2>Hardest parts</h2><table border='1'>"
         "<tr><th>assignment</th><th>part</th><th>mean score</th><th>students</th></tr>"
-        f"{rows}</table>{''.join(sections)}</body></html>"
+        f"{rows}</table>{review_table(flags)}{''.join(sections)}</body></html>"
     )
     path = folder / "report.html"
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def review_table(flags: dict[str, list[str]]) -> str:
+    """An HTML table of the integrity flags (with the offending lines) and withheld scores."""
+    rows = "".join(
+        f"<tr><td>{html.escape(student)}</td><td><code>{html.escape(flag)}</code></td></tr>"
+        for student in sorted(flags)
+        for flag in flags[student]
+        if any(f": {kind}: " in flag for kind in (INTEGRITY, WITHHELD))
+    )
+    if not rows:
+        return "<h2>For review</h2><p>No integrity flags.</p>"
+    return (
+        "<h2>For review</h2><p>Scores of flagged notebooks are recorded as 0 until reviewed."
+        f"</p><table border='1'><tr><th>student</th><th>flag</th></tr>{rows}</table>"
+    )
 
 
 def distribution_figure(parts: list[Part]) -> Figure:

@@ -27,6 +27,7 @@ from autograder.gradebook import Recorder, recorded_results
 from autograder.kit import build_kit, source_digest
 from autograder.pool import WorkerPool
 from autograder.preflight import preflight
+from autograder.review import integrity_flags, withhold
 from autograder.sandbox import Sandbox
 from autograder.tasks import GRADED, REJECTED, GradeResult, GradeTask, unsuccessful
 
@@ -143,6 +144,7 @@ def run(
                 recorder.register(assignment)
 
             def on_result(result: GradeResult) -> None:
+                result = withhold(result)
                 recorder.record(result)
                 results[(result.assignment, result.student)] = result
                 progress.update(result)
@@ -150,9 +152,14 @@ def run(
             releases = {
                 a: nbformat.read(kit.release_notebook(a), as_version=4) for a in assignments
             }
+            references = {
+                a: nbformat.read(kit.root / "source" / a / f"{EXERCISES}.ipynb", as_version=4)
+                for a in assignments
+            }
             tasks = []
             for submission in todo:
-                prepared = prepare(submission, releases[submission.assignment], checks)
+                a = submission.assignment
+                prepared = prepare(submission, releases[a], checks, references[a])
                 if isinstance(prepared, GradeResult):
                     on_result(prepared)
                 else:
@@ -166,9 +173,15 @@ def run(
 
 
 def prepare(
-    submission: Submission, release: NotebookNode, checks: Sequence[Check]
+    submission: Submission,
+    release: NotebookNode,
+    checks: Sequence[Check],
+    reference: NotebookNode | None = None,
 ) -> GradeTask | GradeResult:
-    """Pre-flight a submission: a task to grade, or a rejected result with the reason."""
+    """Pre-flight a submission: a task to grade, or a rejected result with the reason.
+
+    With the instructor's ``reference`` notebook, the integrity policy is checked too.
+    """
     placeholder = GradeTask(submission.assignment, submission.student, "", submission.digest)
     if submission.rejection or submission.path is None:
         return unsuccessful(placeholder, REJECTED, submission.rejection or "no notebook")
@@ -177,6 +190,8 @@ def prepare(
         return unsuccessful(placeholder, REJECTED, checked.rejection or "unreadable")
     flags = [f"repaired: {note}" for note in checked.repairs]
     flags += [f"integrity: {p}" for check in checks for p in check(checked.notebook, release)]
+    if reference is not None:
+        flags += integrity_flags(checked.notebook, reference, release)
     return submission.task(checked.notebook, flags)
 
 

@@ -80,15 +80,42 @@ def policy(reference: NotebookNode) -> tuple[list[str], set[str]]:
 def check(submission: NotebookNode, reference: NotebookNode) -> list[Violation]:
     """Every violation in the answer cells of ``submission`` under ``reference``'s policy."""
     allowed, graded = policy(reference)
+    modules = imported_names(submission)
     violations = []
     for index, cell in enumerate(answer_cells(submission)):
         name = cell.metadata["nbgrader"].get("grade_id", f"answer cell {index + 1}")
-        violations += check_source(cell.source, name, allowed, graded)
+        violations += check_source(cell.source, name, allowed, graded, modules)
     return violations
 
 
-def check_source(source: str, cell: str, allowed: Iterable[str], graded: set[str]) -> list:
-    """Violations in one answer cell's source (IPython syntax is translated first)."""
+def imported_names(notebook: NotebookNode) -> set[str]:
+    """Names that imports bind in any code cell (``np`` from a setup cell's ``import numpy``)."""
+    names = set()
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(TransformerManager().transform_cell(cell.source))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return names - {"*"}
+
+
+def check_source(
+    source: str,
+    cell: str,
+    allowed: Iterable[str],
+    graded: set[str],
+    modules: Iterable[str] = (),
+) -> list:
+    """Violations in one answer cell's source (IPython syntax is translated first).
+
+    ``modules`` are names other cells bound by imports: assigning to their attributes counts
+    as patching a module too.
+    """
     python = TransformerManager().transform_cell(source)
     lines = python.splitlines()
     try:
@@ -96,6 +123,7 @@ def check_source(source: str, cell: str, allowed: Iterable[str], graded: set[str
     except SyntaxError:
         return []  # code that does not parse fails its tests at run time
     visitor = _Checker(set(allowed), graded)
+    visitor.modules |= set(modules)
     visitor.visit(tree)
     return [
         Violation(cell, line, lines[line - 1] if 0 < line <= len(lines) else "", reason)

@@ -21,6 +21,7 @@ from traitlets.config import Config
 
 from autograder.coursedir import EXERCISES, ensure_tools_on_path
 from autograder.kit import Kit, last_error_line
+from autograder.review import score_flags
 from autograder.sandbox import Sandbox
 from autograder.sandbox import install as install_kernelspec
 from autograder.tasks import FAILED, GRADED, GradeResult, GradeTask, unsuccessful
@@ -95,12 +96,16 @@ class Grader:
         """Read the scores nbgrader recorded and the executed notebook for ``task``."""
         from nbgrader.api import Gradebook
 
-        scores, max_scores = {}, {}
+        scores, max_scores, audit = {}, {}, []
         with Gradebook(self.db_url, self.course_id) as gb:
             for notebook in gb.find_submission(task.assignment, task.student).notebooks:
                 for grade in notebook.grades:
-                    scores[grade.name] = float(grade.score or 0.0)
+                    # the autograder's own score: a manual one can only come from the submission
+                    scores[grade.name] = float(grade.auto_score or 0.0)
                     max_scores[grade.name] = float(grade.max_score)
+                    audit += score_flags(
+                        grade.name, grade.auto_score, grade.manual_score, grade.max_score
+                    )
         path = self.scratch / "autograded" / task.student / task.assignment / f"{EXERCISES}.ipynb"
         text = path.read_text(encoding="utf-8")
         return GradeResult(
@@ -114,6 +119,7 @@ class Grader:
             flags=[
                 *task.flags,
                 *cell_timeouts(nbformat.reads(text, as_version=4), self.cell_timeout),
+                *audit,
             ],
             notebook=text,
             timestamp=task.timestamp,
