@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--cpu-seconds", type=float, help="CPU-time cap per kernel (default: --student-timeout)"
     )
+    grade.add_argument("--scheduler", help="grade on a Dask cluster: tcp://HOST:PORT")
     grade.add_argument("--force", action="store_true", help="regrade up-to-date submissions")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
     grade.set_defaults(handler=cmd_grade)
@@ -147,6 +148,7 @@ def cmd_grade(course: Course, args: argparse.Namespace) -> int:
         student_timeout=args.student_timeout,
         kernel_name=args.kernel,
         sandbox=sandbox,
+        scheduler=args.scheduler,
         force=args.force,
         progress=not args.no_progress,
     )

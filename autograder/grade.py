@@ -22,6 +22,7 @@ import nbformat
 from nbformat import NotebookNode
 from tqdm import tqdm
 
+from autograder.cluster import DaskPool
 from autograder.coursedir import EXERCISES, SAFE_ID, Course, CourseError, is_exercises_name
 from autograder.gradebook import Recorder, recorded_results
 from autograder.kit import build_kit, source_digest
@@ -41,7 +42,8 @@ class GradeOptions:
     """How to grade: parallelism, limits, kernel, and whether to regrade what is up to date.
 
     ``sandbox`` (from :func:`autograder.sandbox.choose`) confines every kernel; ``None`` runs
-    the course's kernel as it is.
+    the course's kernel as it is. ``scheduler`` (``tcp://host:port``) sends the tasks to a
+    Dask cluster (:mod:`autograder.cluster`) instead of local worker processes.
     """
 
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
@@ -49,6 +51,7 @@ class GradeOptions:
     student_timeout: float = 300.0
     kernel_name: str | None = None
     sandbox: Sandbox | None = None
+    scheduler: str | None = None
     force: bool = False
     progress: bool = True
 
@@ -132,9 +135,12 @@ def run(
             "kernel_name": options.kernel_name,
             "sandbox": options.sandbox,
         }
-        pool = WorkerPool(
-            min(options.jobs, len(todo)), scratch, options.student_timeout, worker_options
-        )
+        if options.scheduler:
+            pool = DaskPool(options.scheduler, worker_options)
+        else:
+            pool = WorkerPool(
+                min(options.jobs, len(todo)), scratch, options.student_timeout, worker_options
+            )
         progress = Progress(len(todo), options.progress)
         recorder = None
         try:
