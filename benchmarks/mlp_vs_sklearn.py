@@ -58,7 +58,9 @@ def main() -> None:
     ours_time, ours = best_fit_time(lambda: MLPClassifier(**shared), X_train, y_train, args.repeat)
     sk_time, sk = best_fit_time(lambda: SkMLPClassifier(**shared), X_train, y_train, args.repeat)
     print(f"load_digits, 64-100-10 ReLU, Adam, batch 200, {args.epochs} epochs")
-    print(f"course.MLPClassifier : {ours_time:6.3f} s  test accuracy {ours.score(X_test, y_test):.4f}")
+    print(
+        f"course.MLPClassifier : {ours_time:6.3f} s  test accuracy {ours.score(X_test, y_test):.4f}"
+    )
     print(f"sklearn MLPClassifier: {sk_time:6.3f} s  test accuracy {sk.score(X_test, y_test):.4f}")
     print(f"time ratio (course / sklearn): {ours_time / sk_time:.2f}")
 
