@@ -90,3 +90,13 @@ def test_policy_comes_from_the_instructor_notebook():
     assert policy(reference) == (["numpy"], {"sigmoid"})
     (violation,) = check(tampered, reference)
     assert violation.cell == "sigmoid" and violation.line == 1 and "os" in str(violation)
+
+
+def test_patching_a_module_imported_in_another_cell_is_flagged():
+    setup = new_code_cell("import numpy as np\nfrom numpy import testing as npt\n")
+    reference = new_notebook(cells=[setup, answer("def sigmoid(z):\n    pass\n")])
+    reference.metadata["course"] = {"allowed_imports": ["numpy"]}
+    cheat = answer("np.allclose = lambda *a, **k: True\nnpt.assert_allclose = print\n")
+    found = check(new_notebook(cells=[setup, cheat]), reference)
+    assert [v.line for v in found] == [1, 2]
+    assert all("module attribute" in v.reason for v in found)
