@@ -45,14 +45,8 @@ def curves(series: dict, xlabel="epoch", ylabel="loss", logy=False, title=None):
     for label, values in series.items():
         ax.plot(np.arange(1, len(values) + 1), values, label=label)
     ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if logy:
-        ax.set_yscale("log")
-    if title:
-        ax.set_title(title)
     ax.legend()
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, ylabel, logy, title)
 
 
 def decision_boundary(predict, X, y, resolution=200, title=None):
@@ -126,6 +120,11 @@ def bar(values: dict, ylabel="", logy=False, title=None):
     """A bar chart of named numbers, e.g. gradient norms per layer."""
     fig, ax = plt.subplots(figsize=(5, 3.2))
     ax.bar(list(values), list(values.values()))
+    return _finish(fig, ax, ylabel, logy, title)
+
+
+def _finish(fig, ax, ylabel, logy, title):
+    """Label the y axis, set its scale and the title, and tighten the layout."""
     ax.set_ylabel(ylabel)
     if logy:
         ax.set_yscale("log")
