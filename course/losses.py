@@ -6,9 +6,11 @@ PyTorch's ``reduction="mean"``), over the N samples for the categorical ones.
 ``<loss>_grad(y_true, y_pred)`` returns the gradient of that same mean with
 respect to its second argument, with the second argument's shape.
 
-Categorical losses accept integer labels of shape (N,) or one-hot targets of
-shape (N, K). Everything else must have matching shapes: a mismatch raises
-``ValueError`` rather than broadcasting silently.
+Inputs are converted to float64 first, so the clipping of probabilities uses
+``eps = np.finfo(np.float64).eps`` whatever dtype they came in. Categorical losses
+accept integer labels of shape (N,) or one-hot targets of shape (N, K). Everything
+else must have matching shapes: a mismatch raises ``ValueError`` rather than
+broadcasting silently.
 """
 
 import numpy as np
