@@ -202,9 +202,21 @@ def install(sandbox: Sandbox, scratch: Path, writable: Path) -> tuple[str, Confi
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
     paths = [str(scratch / "jupyter"), os.environ.get("JUPYTER_PATH", "")]
     os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in paths if p)
-    config = Config()
+    config = ipc_config(runtime)
     config.Execute.kernel_name = name
+    return name, config
+
+
+def ipc_config(runtime: Path) -> Config:
+    """Kernels talk over ipc sockets in ``runtime``, never TCP ports.
+
+    Workers start kernels at the same moment; with TCP two of them can pick the same free
+    port and one kernel then never answers ("Address already in use"). Sockets named after
+    the folder cannot collide.
+    """
+    runtime.mkdir(parents=True, exist_ok=True)
+    config = Config()
     config.KernelManager.transport = "ipc"
     config.KernelManager.ip = str(runtime.resolve() / "kernel")
     config.KernelManager.connection_file = str(runtime.resolve() / "kernel.json")
-    return name, config
+    return config

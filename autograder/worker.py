@@ -22,7 +22,7 @@ from traitlets.config import Config
 from autograder.coursedir import EXERCISES, ensure_tools_on_path
 from autograder.kit import Kit, last_error_line
 from autograder.review import score_flags
-from autograder.sandbox import Sandbox
+from autograder.sandbox import Sandbox, ipc_config
 from autograder.sandbox import install as install_kernelspec
 from autograder.tasks import FAILED, GRADED, GradeResult, GradeTask, unsuccessful
 
@@ -68,6 +68,8 @@ class Grader:
             self.config.Execute.kernel_name = kernel_name
         if sandbox is not None:
             self.config.merge(install_kernelspec(sandbox, scratch, scratch / "autograded")[1])
+        elif os.name == "posix":
+            self.config.merge(ipc_config(scratch / "runtime"))
         self.course_id = self.config.CourseDirectory.get("course_id", "default_course")
         self.api = NbGraderAPI(coursedir=CourseDirectory(config=self.config), config=self.config)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 from autograder.coursedir import REPO_ROOT
@@ -79,10 +80,12 @@ def test_source_notebook_executes(module: str, name: str, tmp_path: Path) -> Non
     workdir = tmp_path / module
     shutil.copytree(SOURCE / module, workdir)
     notebook = nbformat.read(workdir / f"{name}.ipynb", as_version=4)
+    # ipc sockets: two test processes starting kernels at once cannot race for a TCP port
+    kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(tmp_path / "kernel"))
     client = NotebookClient(
         notebook,
+        km=kernel,
         timeout=EXECUTION_TIMEOUT,
-        kernel_name="python3",
         resources={"metadata": {"path": str(workdir)}},
     )
     client.execute()
