@@ -71,23 +71,26 @@ class DaskPool:
 
         self.client = Client(address, timeout="30s")
         self.options = options
+        self.futures: dict = {}
 
-    def run(
-        self, kit: Kit, tasks: Iterable[GradeTask], on_result: Callable[[GradeResult], None]
-    ) -> None:
-        """Grade every task on the cluster, calling ``on_result`` here as each one finishes."""
-        from distributed import as_completed
-
+    def start(self, kit: Kit, tasks: Iterable[GradeTask]) -> None:
+        """Send the kit to every Dask worker and submit one grading call per task."""
         archive = self.client.scatter(pack(kit), broadcast=True)
-        futures = {
+        self.futures = {
             self.client.submit(grade_remotely, archive, kit, task, self.options, pure=False): task
             for task in tasks
         }
-        for future in as_completed(futures):
+
+    def finish(self, on_result: Callable[[GradeResult], None]) -> None:
+        """Wait for every submitted task, calling ``on_result`` here as each one finishes."""
+        from distributed import as_completed
+
+        for future in as_completed(self.futures):
             try:
                 result = future.result()
             except Exception as exc:
-                result = unsuccessful(futures[future], FAILED, f"the Dask task failed: {exc!r}")
+                task = self.futures[future]
+                result = unsuccessful(task, FAILED, f"the Dask task failed: {exc!r}")
             on_result(result)
 
     def close(self) -> None:

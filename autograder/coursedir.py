@@ -7,6 +7,7 @@ the environment variable ``NN_COURSE_DB_URL``).
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import sys
@@ -55,9 +56,12 @@ class Course:
         return sorted(d.name for d in source.iterdir() if (d / f"{EXERCISES}.ipynb").is_file())
 
     def nbgrader_config(self, root: Path | None = None, db_url: str | None = None) -> Config:
-        """A copy of the course configuration pointed at ``root`` and ``db_url``."""
-        config = Config()
-        config.merge(self.config)
+        """A copy of the course configuration pointed at ``root`` and ``db_url``.
+
+        The copy is deep: ``Config.merge`` would share the sections, so setting the root of
+        one copy would move every other.
+        """
+        config = copy.deepcopy(self.config)
         config.CourseDirectory.root = str(root or self.root)
         config.CourseDirectory.db_url = db_url or self.db_url
         return config

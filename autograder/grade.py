@@ -25,7 +25,7 @@ from tqdm import tqdm
 from autograder.cluster import DaskPool
 from autograder.coursedir import EXERCISES, SAFE_ID, Course, CourseError, is_exercises_name
 from autograder.gradebook import Recorder, recorded_results
-from autograder.kit import build_kit, source_digest
+from autograder.kit import cached_kit, source_digest
 from autograder.pool import WorkerPool
 from autograder.preflight import preflight
 from autograder.review import integrity_flags, withhold
@@ -144,10 +144,18 @@ def run(
         progress = Progress(len(todo), options.progress)
         recorder = None
         try:
-            kit = build_kit(course, assignments, scratch / "kit")
+            kit = cached_kit(course, assignments)
+            releases = {a: nbformat.read(kit.release_notebook(a), 4) for a in assignments}
+            references = {a: nbformat.read(kit.source_notebook(a), 4) for a in assignments}
+            rejected, tasks = [], []
+            for submission in todo:
+                a = submission.assignment
+                prepared = prepare(submission, releases[a], references[a], checks)
+                (rejected if isinstance(prepared, GradeResult) else tasks).append(prepared)
+            pool.start(kit, tasks)
             recorder = Recorder(course)
             for assignment in assignments:
-                recorder.register(assignment)
+                recorder.register(assignment, kit)
 
             def on_result(result: GradeResult) -> None:
                 result = withhold(result)
@@ -155,22 +163,9 @@ def run(
                 results[(result.assignment, result.student)] = result
                 progress.update(result)
 
-            releases = {
-                a: nbformat.read(kit.release_notebook(a), as_version=4) for a in assignments
-            }
-            references = {
-                a: nbformat.read(kit.root / "source" / a / f"{EXERCISES}.ipynb", as_version=4)
-                for a in assignments
-            }
-            tasks = []
-            for submission in todo:
-                a = submission.assignment
-                prepared = prepare(submission, releases[a], checks, references[a])
-                if isinstance(prepared, GradeResult):
-                    on_result(prepared)
-                else:
-                    tasks.append(prepared)
-            pool.run(kit, tasks, on_result)
+            for result in rejected:
+                on_result(result)
+            pool.finish(on_result)
         finally:
             pool.close()
             progress.close()
@@ -181,12 +176,13 @@ def run(
 def prepare(
     submission: Submission,
     release: NotebookNode,
-    checks: Sequence[Check],
-    reference: NotebookNode | None = None,
+    reference: NotebookNode,
+    checks: Sequence[Check] = (),
 ) -> GradeTask | GradeResult:
     """Pre-flight a submission: a task to grade, or a rejected result with the reason.
 
-    With the instructor's ``reference`` notebook, the integrity policy is checked too.
+    The submission is repaired against the ``release`` and checked against the integrity
+    policy of the instructor's ``reference`` notebook and the static ``checks``.
     """
     placeholder = GradeTask(submission.assignment, submission.student, "", submission.digest)
     if submission.rejection or submission.path is None:
@@ -196,8 +192,7 @@ def prepare(
         return unsuccessful(placeholder, REJECTED, checked.rejection or "unreadable")
     flags = [f"repaired: {note}" for note in checked.repairs]
     flags += [f"integrity: {p}" for check in checks for p in check(checked.notebook, release)]
-    if reference is not None:
-        flags += integrity_flags(checked.notebook, reference, release)
+    flags += integrity_flags(checked.notebook, reference, release)
     return submission.task(checked.notebook, flags)
 
 

@@ -16,14 +16,18 @@ import tempfile
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, Text, create_engine
 from sqlalchemy import inspect as sql_inspect
 from sqlalchemy.exc import SAWarning
 
 from autograder.coursedir import EXERCISES, Course
-from autograder.kit import generate_assignment
+from autograder.kit import Kit, create_gradebook, generate_assignment
 from autograder.tasks import GradeResult
+
+if TYPE_CHECKING:
+    from nbgrader.api import Gradebook
 
 RESULTS = Table(
     "grader_results",
@@ -74,11 +78,21 @@ class Recorder:
         from nbgrader.api import Gradebook
 
         self.course = course
+        create_gradebook(course.db_url)
         self.gb = Gradebook(course.db_url, course.course_id)
         RESULTS.metadata.create_all(self.gb.engine)
 
-    def register(self, assignment: str) -> None:
-        """Record the assignment's cells from ``source/`` in the gradebook (release untouched)."""
+    def register(self, assignment: str, kit: Kit) -> None:
+        """Record the assignment's cells from ``source/`` in the gradebook (release untouched).
+
+        Nothing is done when the gradebook already holds exactly the cells of ``kit``, which
+        was generated from the same source: the usual case after ``grader release``.
+        """
+        from nbgrader.api import Gradebook
+
+        with Gradebook(kit.db_url, self.course.course_id) as generated:
+            if assignment_cells(self.gb, assignment) == assignment_cells(generated, assignment):
+                return
         with tempfile.TemporaryDirectory(prefix="grader-register-") as tmp:
             config = self.course.nbgrader_config()
             config.CourseDirectory.release_directory = tmp
@@ -115,6 +129,26 @@ class Recorder:
     def close(self) -> None:
         """Close the gradebook connection."""
         self.gb.close()
+
+
+def assignment_cells(gb: Gradebook, assignment: str) -> frozenset[tuple] | None:
+    """What ``generate_assignment`` records of an assignment: notebooks and cells, by kind."""
+    from nbgrader.api import MissingEntry
+
+    try:
+        notebooks = gb.find_assignment(assignment).notebooks
+    except MissingEntry:
+        return None
+    cells = set()
+    for nb in notebooks:
+        cells.add(("notebook", nb.name))
+        cells.update(("grade", nb.name, c.name, c.cell_type, c.max_score) for c in nb.grade_cells)
+        cells.update(("task", nb.name, c.name, c.cell_type, c.max_score) for c in nb.task_cells)
+        cells.update(("solution", nb.name, c.name) for c in nb.solution_cells)
+        cells.update(
+            ("source", nb.name, c.name, c.cell_type, c.locked, c.checksum) for c in nb.source_cells
+        )
+    return frozenset(cells)
 
 
 def result_row(result: GradeResult) -> dict:

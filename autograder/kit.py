@@ -5,13 +5,22 @@ and a gradebook that knows the assignment's cells and nothing about students. Wo
 its gradebook and grade in scratch folders of their own, so the course's gradebook is never
 opened by them; the notebook tests and ``grader release --check`` use the kit's release as
 the freshly regenerated one.
+
+Generating a kit takes about a second per assignment, so ``grader release`` and ``grader
+grade`` keep the kits they build in ``.grader/kits/`` under the course directory
+(:func:`cached_kit`), named by a hash of what they are made from: the assignments' sources,
+the course configuration and nbgrader's version. A kit is never changed once it is there.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import shutil
+import tempfile
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 from traitlets.config import Config
@@ -19,6 +28,10 @@ from traitlets.config import Config
 from autograder.coursedir import EXERCISES, Course
 
 IGNORED = (".ipynb_checkpoints", "__pycache__", "*.pyc", ".DS_Store")
+CACHE = ".grader"
+"""The course's folder of runtime data that can be rebuilt (git-ignored)."""
+KEPT_KITS = 8
+"""How many cached kits to keep; older ones are removed when a new one is built."""
 
 
 class KitError(Exception):
@@ -38,6 +51,11 @@ class Kit:
         """The kit's gradebook, which workers copy."""
         return self.root / "gradebook.db"
 
+    @property
+    def db_url(self) -> str:
+        """The SQLAlchemy URL of the kit's gradebook."""
+        return f"sqlite:///{self.db_path}"
+
     def release_dir(self, assignment: str) -> Path:
         """The freshly generated release of ``assignment``."""
         return self.root / "release" / assignment
@@ -46,18 +64,52 @@ class Kit:
         """The generated student version of the assignment's exercises notebook."""
         return self.release_dir(assignment) / f"{EXERCISES}.ipynb"
 
+    def source_notebook(self, assignment: str) -> Path:
+        """The instructor's exercises notebook the kit was generated from."""
+        return self.root / "source" / assignment / f"{EXERCISES}.ipynb"
+
 
 def generate_assignment(config: Config, assignment: str) -> None:
     """Run nbgrader's ``generate_assignment`` with ``config``; raise ``KitError`` on failure."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
+    create_gradebook(config.CourseDirectory.db_url)
     coursedir = CourseDirectory(config=config)
     result = NbGraderAPI(coursedir=coursedir, config=config).generate_assignment(
         assignment, force=True
     )
     if not result["success"]:
         raise KitError(f"nbgrader could not generate {assignment}: {last_error_line(result)}")
+
+
+def create_gradebook(db_url: str) -> None:
+    """Create nbgrader's tables in a new gradebook and stamp its schema revision.
+
+    nbgrader's ``Gradebook`` does the same for a database without tables, but learns the
+    revision by running ``alembic heads`` in a new process, which takes 3 s (measured); here
+    it is read from nbgrader's migration scripts in milliseconds. A gradebook that has tables
+    is left as it is.
+    """
+    import nbgrader
+    from alembic.script import ScriptDirectory
+    from nbgrader.api import Base
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(db_url)
+    try:
+        if inspect(engine).get_table_names():
+            return
+        scripts = ScriptDirectory(str(Path(nbgrader.__file__).parent / "alembic"))
+        Base.metadata.create_all(engine)
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+            conn.execute(
+                text("INSERT INTO alembic_version (version_num) VALUES (:head)"),
+                {"head": scripts.get_current_head()},
+            )
+    finally:
+        engine.dispose()
 
 
 def last_error_line(result: dict) -> str:
@@ -77,10 +129,60 @@ def build_kit(course: Course, assignments: list[str], dest: Path) -> Kit:
         shutil.copytree(
             course.step_dir("source") / assignment, target, ignore=shutil.ignore_patterns(*IGNORED)
         )
-    config = course.nbgrader_config(root=dest, db_url=f"sqlite:///{dest / 'gradebook.db'}")
+    kit = open_kit(course, assignments, dest)
     for assignment in assignments:
-        generate_assignment(config, assignment)
-    return Kit(root=dest, config=config, assignments=tuple(assignments))
+        generate_assignment(kit.config, assignment)
+    return kit
+
+
+def open_kit(course: Course, assignments: list[str], root: Path) -> Kit:
+    """The kit of ``assignments`` whose files are (or will be) under ``root``."""
+    config = course.nbgrader_config(root=root, db_url=f"sqlite:///{root / 'gradebook.db'}")
+    return Kit(root=root, config=config, assignments=tuple(assignments))
+
+
+def cached_kit(course: Course, assignments: list[str]) -> Kit:
+    """The kit of ``assignments`` from the course's cache, built and stored there if missing.
+
+    A kit is built in a private folder and renamed into place, so a kit in the cache is
+    always complete, and two runs building the same kit at once both end up using one.
+    """
+    kits = course.step_dir(CACHE) / "kits"
+    folder = kits / kit_key(course, assignments)
+    if not folder.is_dir():
+        kits.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=f"{folder.name}.partial-", dir=kits))
+        try:
+            build_kit(course, assignments, partial)
+            os.rename(partial, folder)
+        except OSError:
+            if not folder.is_dir():
+                raise
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+        prune(kits)
+    os.utime(folder)
+    return open_kit(course, assignments, folder)
+
+
+def kit_key(course: Course, assignments: list[str]) -> str:
+    """A hash of what a kit is made from: sources, course configuration, nbgrader version."""
+    digest = hashlib.sha256(version("nbgrader").encode())
+    digest.update(json.dumps(course.config, sort_keys=True, default=repr).encode())
+    for assignment in sorted(assignments):
+        digest.update(f"{assignment}:{source_digest(course, assignment)};".encode())
+    return digest.hexdigest()[:16]
+
+
+def prune(kits: Path) -> None:
+    """Remove all but the :data:`KEPT_KITS` most recently used kits in ``kits``."""
+    folders = sorted(
+        (p for p in kits.iterdir() if p.is_dir() and ".partial-" not in p.name),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in folders[KEPT_KITS:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def source_digest(course: Course, assignment: str) -> str:

@@ -54,6 +54,7 @@ class WorkerPool:
         self.context = multiprocessing.get_context("spawn")
         self.spawned = 0
         self.kit: Kit | None = None
+        self.pending: deque[GradeTask] = deque()
         self.threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
         self.workers = [self.spawn() for _ in range(max(1, jobs))]
 
@@ -75,20 +76,26 @@ class WorkerPool:
             parent.send(("kit", self.kit))
         return worker
 
-    def run(
-        self, kit: Kit, tasks: Iterable[GradeTask], on_result: Callable[[GradeResult], None]
-    ) -> None:
-        """Grade every task, calling ``on_result`` in this process as each one finishes."""
+    def start(self, kit: Kit, tasks: Iterable[GradeTask]) -> None:
+        """Send every worker the kit and a first task; they grade while the caller goes on."""
         self.kit = kit
+        self.pending = deque(tasks)
         for worker in self.workers:
             worker.conn.send(("kit", kit))
-        pending = deque(tasks)
-        while pending or any(w.task for w in self.workers):
-            for worker in self.workers:
-                if worker.task is None and pending:
-                    worker.task = pending.popleft()
-                    worker.started = None
-                    worker.conn.send(("task", worker.task))
+        self.dispatch()
+
+    def dispatch(self) -> None:
+        """Give each idle worker the next pending task."""
+        for worker in self.workers:
+            if worker.task is None and self.pending:
+                worker.task = self.pending.popleft()
+                worker.started = None
+                worker.conn.send(("task", worker.task))
+
+    def finish(self, on_result: Callable[[GradeResult], None]) -> None:
+        """Grade every started task, calling ``on_result`` in this process as each one ends."""
+        while self.pending or any(w.task for w in self.workers):
+            self.dispatch()
             for conn in wait([w.conn for w in self.workers], timeout=POLL_SECONDS):
                 self.receive(next(w for w in self.workers if w.conn is conn), on_result)
             for worker in list(self.workers):

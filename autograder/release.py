@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import tempfile
 from pathlib import Path
 
 from autograder.coursedir import Course
-from autograder.kit import IGNORED, build_kit, generate_assignment
+from autograder.kit import IGNORED, cached_kit, generate_assignment
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 SECRET_NAMES = ("*solution*", "*answer*", "*hidden*", "*.db", "*.sqlite", ".*", "__pycache__")
@@ -23,12 +22,14 @@ MIN_SECRET_LINE = 8
 def release(course: Course, assignments: list[str]) -> list[str]:
     """Generate ``release/<a>`` for each assignment (recording it in the course gradebook).
 
-    Returns the problems found afterwards by :func:`release_leaks`; empty means clean.
+    Each assignment's grading kit is built too, so grading starts at once. Returns the
+    problems found afterwards by :func:`release_leaks`; empty means clean.
     """
     config = course.nbgrader_config()
     problems = []
     for assignment in assignments:
         generate_assignment(config, assignment)
+        cached_kit(course, [assignment])
         problems += release_leaks(
             course.step_dir("source") / assignment, course.step_dir("release") / assignment
         )
@@ -36,14 +37,13 @@ def release(course: Course, assignments: list[str]) -> list[str]:
 
 
 def check_release(course: Course, assignments: list[str]) -> list[str]:
-    """Regenerate the assignments in a temporary folder and compare with the committed release."""
+    """Compare the committed release with one freshly generated from ``source/`` in a kit."""
     problems = []
-    with tempfile.TemporaryDirectory(prefix="grader-check-") as tmp:
-        kit = build_kit(course, assignments, Path(tmp))
-        for assignment in assignments:
-            committed = course.step_dir("release") / assignment
-            problems += release_differences(kit.release_dir(assignment), committed)
-            problems += release_leaks(course.step_dir("source") / assignment, committed)
+    for assignment in assignments:
+        kit = cached_kit(course, [assignment])
+        committed = course.step_dir("release") / assignment
+        problems += release_differences(kit.release_dir(assignment), committed)
+        problems += release_leaks(course.step_dir("source") / assignment, committed)
     return problems + stale_releases(course)
 
 
