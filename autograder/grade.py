@@ -1,10 +1,12 @@
 """The grading coordinator: pre-flight, dispatch to workers, record, summarise.
 
 The coordinator finds each student's exercises notebook in ``submitted/``, skips those
-already graded with the same submission and the same source (so a killed run resumes), builds
-a kit, repairs or rejects each submission (:mod:`autograder.preflight`), runs the optional
-static ``checks`` on it, hands the rest to a :class:`~autograder.pool.WorkerPool` and records
-every result as it arrives; it is the only process that writes the gradebook.
+already graded with the same submission and the same source (so a killed run resumes), takes
+the kit from the course's cache (building it if the source changed), repairs or rejects each
+submission (:mod:`autograder.preflight`), runs the optional static ``checks`` on it, hands
+the rest to a :class:`~autograder.pool.WorkerPool` and, while the workers start, records the
+assignment in the gradebook if it is not there yet; then it records every result as it
+arrives. It is the only process that writes the gradebook.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from autograder.pool import WorkerPool
 from autograder.preflight import preflight
 from autograder.review import integrity_flags, withhold
 from autograder.sandbox import Sandbox
-from autograder.tasks import GRADED, REJECTED, GradeResult, GradeTask, unsuccessful
+from autograder.tasks import FAILED, GRADED, REJECTED, GradeResult, GradeTask, unsuccessful
 
 Check = Callable[[NotebookNode, NotebookNode], Sequence[object]]
 """A static check of (repaired submission, release); each problem it returns, as text,
@@ -99,7 +101,12 @@ def grade(
     options: GradeOptions | None = None,
     checks: Sequence[Check] = (),
 ) -> list[GradeResult]:
-    """Grade the selected submissions and return every selected student's current result."""
+    """Grade the selected submissions and return every selected student's current result.
+
+    A submission is graded unless its result is recorded for the same file and source. A
+    result whose grading failed (a crashed kernel or worker) is retried; a timeout or a
+    rejection stands until the file or the source changes, or ``force``.
+    """
     options = options or GradeOptions()
     assignments = list(assignments) or submitted_assignments(course)
     missing = [a for a in assignments if a not in course.assignments()]
@@ -113,6 +120,7 @@ def grade(
         if options.force
         or (key := (s.assignment, s.student)) not in results
         or results[key].digest != s.digest
+        or results[key].status == FAILED
     ]
     if todo:
         run(course, todo, options, checks, results)

@@ -290,6 +290,25 @@ def test_infinite_loops_are_bounded(tmp_path: Path) -> None:
     assert final["stubborn"]["flags"]
 
 
+def test_failed_grading_is_retried_and_nothing_else(tmp_path: Path) -> None:
+    course = new_course(tmp_path / "course")
+    submit(course, "ref", samples.to_bytes(notebook(course, "source")))
+    crash = edit_cell(
+        notebook(course, "source"), "relu", "def relu", "import os\nos._exit(0)\ndef relu"
+    )
+    submit(course, "crash", samples.to_bytes(crash))
+    first = grader(course, "grade", "--jobs", "2")
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert results(course)["crash"]["status"] == "failed"
+    stamps = dict(graded_at(course))
+    again = grader(course, "grade", "--jobs", "2")
+    assert again.returncode == 1
+    retried = dict(graded_at(course))
+    assert retried["ref"] == stamps["ref"]
+    assert retried["crash"] != stamps["crash"]
+    assert results(course)["crash"]["status"] == "failed"
+
+
 def test_collect_takes_only_exercise_notebooks(tmp_path: Path) -> None:
     course = new_course(tmp_path / "course")
     data = samples.to_bytes(notebook(course, "source"))
