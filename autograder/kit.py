@@ -30,8 +30,9 @@ from autograder.coursedir import EXERCISES, Course
 IGNORED = (".ipynb_checkpoints", "__pycache__", "*.pyc", ".DS_Store")
 CACHE = ".grader"
 """The course's folder of runtime data that can be rebuilt (git-ignored)."""
-KEPT_KITS = 8
-"""How many cached kits to keep; older ones are removed when a new one is built."""
+KEPT_KITS = 32
+"""How many cached kits (a few hundred kB each) to keep, more than a course has assignments;
+the least recently used are removed when a new one is built."""
 
 
 class KitError(Exception):
