@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 from pathlib import Path
 
 import nbformat
 import pytest
+from test_autograder_cli import ASSIGNMENT, new_course
 
 from autograder.coursedir import load_course
 from autograder.gradebook import Recorder, assignment_cells
@@ -17,15 +17,6 @@ from autograder.preflight import grade_id
 from autograder.release import release
 
 pytestmark = pytest.mark.autograder
-
-FIXTURE = Path(__file__).parent / "fixtures" / "course"
-ASSIGNMENT = "00-numpy-basics"
-
-
-def new_course(folder: Path) -> Path:
-    """A fresh copy of the fixture course."""
-    shutil.copytree(FIXTURE, folder, ignore=shutil.ignore_patterns("gradebook.db", "submitted"))
-    return folder
 
 
 def set_points(course: Path, name: str, points: float) -> None:
