@@ -74,3 +74,39 @@ def perceptron_fit(X, y, lr: float = 1.0, n_epochs: int = 10):
             w += lr * error * x_i
             b += lr * error
     return w, b
+
+
+def perceptron_trace(X, y, lr: float = 1.0, n_epochs: int = 10):
+    """Run Rosenblatt's rule like :func:`perceptron_fit` and record every epoch.
+
+    Parameters
+    ----------
+    X : array of shape (N, D)
+    y : array of shape (N,) with labels in {0, 1}
+    lr : learning rate.
+    n_epochs : number of passes over the data.
+
+    Returns
+    -------
+    ws : float array of shape (n_epochs + 1, D); ``ws[k]`` are the weights after
+        ``k`` epochs (``ws[0]`` is the zero start).
+    bs : float array of shape (n_epochs + 1,), the biases likewise.
+    n_updates : int array of shape (n_epochs,); ``n_updates[k]`` counts the samples
+        of epoch ``k + 1`` that were misclassified when visited and so changed the weights.
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    w = np.zeros(X.shape[1])
+    b = 0.0
+    ws, bs, n_updates = [w.copy()], [b], []
+    for _ in range(n_epochs):
+        count = 0
+        for x_i, y_i in zip(X, y, strict=True):
+            error = y_i - float(x_i @ w + b >= 0)
+            count += error != 0
+            w += lr * error * x_i
+            b += lr * error
+        ws.append(w.copy())
+        bs.append(b)
+        n_updates.append(count)
+    return np.array(ws), np.array(bs), np.array(n_updates, dtype=int)

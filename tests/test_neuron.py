@@ -5,7 +5,7 @@ import pytest
 from sklearn.linear_model import Perceptron
 
 from course.data import logic_gate, xor
-from course.neuron import neuron_forward, perceptron_fit, perceptron_predict
+from course.neuron import neuron_forward, perceptron_fit, perceptron_predict, perceptron_trace
 
 pytestmark = pytest.mark.course
 
@@ -49,3 +49,25 @@ def test_perceptron_agrees_with_scikit_learn_on_separable_data():
     sk = Perceptron(max_iter=50, tol=None, shuffle=False, eta0=1.0).fit(X, y)
     assert np.array_equal(perceptron_predict(X, w, b), y)
     assert sk.score(X, y) == 1.0
+
+
+@pytest.mark.parametrize("gate", ["and", "or", "xor"])
+def test_perceptron_trace_matches_perceptron_fit_after_every_epoch(gate):
+    X, y = xor() if gate == "xor" else logic_gate(gate)
+    ws, bs, n_updates = perceptron_trace(X, y, lr=0.5, n_epochs=6)
+    assert ws.shape == (7, 2) and bs.shape == (7,) and n_updates.shape == (6,)
+    for k in range(7):
+        w, b = perceptron_fit(X, y, lr=0.5, n_epochs=k)
+        assert np.array_equal(ws[k], w) and bs[k] == b
+
+
+def test_perceptron_trace_counts_updates_by_hand():
+    # AND epoch 1 (hand trace above): updates at (0,0) and (1,1) only.
+    ws, bs, n_updates = perceptron_trace(*logic_gate("and"), n_epochs=6)
+    assert n_updates[0] == 2 and n_updates[-1] == 0
+    # XOR, traced by hand: epoch 1 updates at (0,0), (0,1), (1,1); epoch 2 at (0,1), (1,0),
+    # (1,1); from epoch 3 on all four samples update and the epoch ends where it began.
+    ws, bs, n_updates = perceptron_trace(*xor(), n_epochs=5)
+    assert n_updates.tolist() == [3, 3, 4, 4, 4]
+    assert np.array_equal(ws[1], [-1.0, 0.0]) and bs[1] == -1.0
+    assert all(np.array_equal(ws[k], [-1.0, 0.0]) and bs[k] == 0.0 for k in range(2, 6))
