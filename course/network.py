@@ -10,6 +10,12 @@ computes ``a_l = g(a_{l-1} @ W_l + b_l)`` with the hidden ``activation`` for
 ``(dense_cache, activation_cache)`` (plus a dropout cache when dropout is on);
 ``mlp_backward`` walks it backwards and returns gradients under the same keys
 as the parameters.
+
+With ``norm="batch"`` or ``norm="layer"`` every hidden layer normalizes its
+pre-activation, ``a_l = g(norm(a_{l-1} @ W_l + b_l))`` (Ioffe & Szegedy's
+placement), with a learned scale and shift ``"gamma{l}", "beta{l}"`` of shape
+(H_l,) in ``params``; a hidden layer's cache is then
+``(dense_cache, activation_cache, dropout_cache or None, (norm, norm_cache))``.
 """
 
 from itertools import pairwise
@@ -20,10 +26,15 @@ from course.initializers import INITIALIZERS
 from course.layers import (
     activation_backward,
     activation_forward,
+    batchnorm_backward,
+    batchnorm_forward,
     dense_backward,
     dense_forward,
     dropout_backward,
     dropout_forward,
+    init_running_stats,
+    layernorm_backward,
+    layernorm_forward,
 )
 from course.losses import LOSSES
 from course.optimizers import sgd_step
@@ -53,35 +64,99 @@ def init_params(layer_sizes, init: str = "he_normal", rng=None) -> dict:
     return params
 
 
+NORMS = ("batch", "layer")
+"""Normalization layers an MLP can put between each hidden dense layer and its activation."""
+
+
+def init_norm_params(layer_sizes) -> dict:
+    """Scale and shift of the normalization of each hidden layer: ``gamma = 1``, ``beta = 0``.
+
+    Returns
+    -------
+    dict ``{"gamma1": (n_1,), "beta1": (n_1,), ..., "beta{L-1}": (n_{L-1},)}``; the
+    output layer is not normalized.
+    """
+    params = {}
+    for l, n in enumerate(list(layer_sizes)[1:-1], start=1):
+        params[f"gamma{l}"] = np.ones(n)
+        params[f"beta{l}"] = np.zeros(n)
+    return params
+
+
+def init_norm_running(layer_sizes) -> dict:
+    """Running statistics for batch normalization: ``{l: {"mean": (n_l,), "var": (n_l,)}}``."""
+    return {l: init_running_stats(n) for l, n in enumerate(list(layer_sizes)[1:-1], start=1)}
+
+
+def _norm_forward(z, params, l, norm, running, training):
+    """Normalize hidden layer ``l``'s pre-activation ``z``; returns ``(out, (norm, cache))``."""
+    gamma, beta = params[f"gamma{l}"], params[f"beta{l}"]
+    if norm == "batch":
+        stats = None if running is None else running[l]
+        out, cache = batchnorm_forward(z, gamma, beta, stats, training=training)
+    elif norm == "layer":
+        out, cache = layernorm_forward(z, gamma, beta)
+    else:
+        raise ValueError(f"norm must be None or one of {NORMS}, got {norm!r}")
+    return out, (norm, cache)
+
+
 def n_layers(params: dict) -> int:
     """Number of dense layers in ``params``."""
     return sum(1 for k in params if k.startswith("W"))
 
 
-def mlp_forward(X, params, activation="relu", output_activation="identity", dropout=0.0, rng=None):
+def mlp_forward(
+    X,
+    params,
+    activation="relu",
+    output_activation="identity",
+    dropout=0.0,
+    rng=None,
+    norm=None,
+    running=None,
+    training=True,
+):
     """Forward pass of an MLP for a batch.
 
     Parameters
     ----------
     X : array of shape (N, D)
-    params : dict ``W1, b1, ..., WL, bL``
+    params : dict ``W1, b1, ..., WL, bL`` (plus ``gamma{l}, beta{l}`` for hidden
+        layers when ``norm`` is set).
     activation : hidden activation name; output_activation : last layer's.
     dropout : inverted-dropout rate applied after every hidden activation
         (training only; 0 switches it off). ``rng`` draws the masks.
+    norm : None, ``"batch"`` or ``"layer"``: normalization of each hidden
+        pre-activation (``course.layers.batchnorm_forward`` / ``layernorm_forward``).
+    running : for ``norm="batch"``, ``{l: {"mean", "var"}}`` running statistics
+        (see ``init_norm_running``), updated in place in training mode and used
+        in inference mode; None skips the update (training mode only).
+    training : batch normalization uses batch statistics (True) or the running
+        ones (False). Layer normalization and dropout ignore it.
 
     Returns
     -------
     out : array of shape (N, K), after ``output_activation``
-    caches : list of L tuples ``(dense_cache, activation_cache[, dropout_cache])``
+    caches : list of L tuples ``(dense_cache, activation_cache[, dropout_cache])``;
+        with ``norm``, hidden layers hold
+        ``(dense_cache, activation_cache, dropout_cache or None, (norm, norm_cache))``.
     """
     a = np.asarray(X, dtype=float)
     caches = []
     L = n_layers(params)
     for l in range(1, L + 1):
         z, dense_cache = dense_forward(a, params[f"W{l}"], params[f"b{l}"])
+        norm_cache = None
+        if norm is not None and l < L:
+            z, norm_cache = _norm_forward(z, params, l, norm, running, training)
         a, act_cache = activation_forward(z, activation if l < L else output_activation)
+        drop_cache = None
         if dropout and l < L:
             a, drop_cache = dropout_forward(a, dropout, rng=rng)
+        if norm_cache is not None:
+            caches.append((dense_cache, act_cache, drop_cache, norm_cache))
+        elif drop_cache is not None:
             caches.append((dense_cache, act_cache, drop_cache))
         else:
             caches.append((dense_cache, act_cache))
@@ -98,14 +173,19 @@ def mlp_backward(dout, caches) -> dict:
 
     Returns
     -------
-    grads : dict ``{"W1": dW1, "b1": db1, ...}`` with the parameters' shapes.
+    grads : dict ``{"W1": dW1, "b1": db1, ...}`` with the parameters' shapes
+        (and ``gamma{l}, beta{l}`` where a layer is normalized).
     """
     grads = {}
+    norm_backward = {"batch": batchnorm_backward, "layer": layernorm_backward}
     for l in range(len(caches), 0, -1):
-        dense_cache, act_cache, *drop_cache = caches[l - 1]
-        if drop_cache:
-            dout = dropout_backward(dout, drop_cache[0])
+        dense_cache, act_cache, *rest = caches[l - 1]
+        if rest and rest[0] is not None:
+            dout = dropout_backward(dout, rest[0])
         dz = activation_backward(dout, act_cache)
+        if len(rest) > 1:
+            norm, norm_cache = rest[1]
+            dz, grads[f"gamma{l}"], grads[f"beta{l}"] = norm_backward[norm](dz, norm_cache)
         dout, grads[f"W{l}"], grads[f"b{l}"] = dense_backward(dz, dense_cache)
     return grads
 
@@ -167,10 +247,18 @@ class MLP:
     dropout : inverted-dropout rate after each hidden layer, in training mode only.
     rng : ``numpy.random.Generator`` for the initial weights and dropout masks.
     l1, l2 : penalty strengths added by ``loss_and_grads`` (see ``course.regularization``).
+    norm : None, ``"batch"`` or ``"layer"``: normalize every hidden layer's
+        pre-activation before its activation. Batch normalization uses batch
+        statistics in training mode (``loss_and_grads``; every training batch
+        needs at least 2 samples) and running statistics in inference mode
+        (``forward``, ``loss``, ``predict``).
 
     Attributes
     ----------
-    params : dict ``W1, b1, ...``; may be replaced or edited by hand.
+    params : dict ``W1, b1, ...`` (and ``gamma{l}, beta{l}`` with ``norm``);
+        may be replaced or edited by hand.
+    running : with ``norm="batch"``, the running statistics ``{l: {"mean", "var"}}``
+        (momentum 0.1, as PyTorch's ``BatchNorm1d``); otherwise None.
     """
 
     def __init__(
@@ -183,7 +271,10 @@ class MLP:
         rng=None,
         l1=0.0,
         l2=0.0,
+        norm=None,
     ):
+        if norm is not None and norm not in NORMS:
+            raise ValueError(f"norm must be None or one of {NORMS}, got {norm!r}")
         self.layer_sizes = list(layer_sizes)
         self.activation = activation
         self.output_activation = output_activation
@@ -192,11 +283,20 @@ class MLP:
         self.l1 = l1
         self.l2 = l2
         self.params = init_params(self.layer_sizes, init, self.rng)
+        self.norm = norm
+        self.running = None
+        if norm is not None:
+            self.params.update(init_norm_params(self.layer_sizes))
+        if norm == "batch":
+            self.running = init_norm_running(self.layer_sizes)
         self._out = None
         self._caches = None
 
     def forward(self, X, training: bool = False) -> np.ndarray:
-        """Output after ``output_activation``, shape (N, K); dropout only when ``training``."""
+        """Output after ``output_activation``, shape (N, K).
+
+        Dropout, batch statistics and running-statistics updates only when ``training``.
+        """
         self._out, self._caches = mlp_forward(
             X,
             self.params,
@@ -204,6 +304,9 @@ class MLP:
             self.output_activation,
             dropout=self.dropout if training else 0.0,
             rng=self.rng,
+            norm=self.norm,
+            running=self.running,
+            training=training,
         )
         return self._out
 
