@@ -102,6 +102,93 @@ def descent_paths(f, paths: dict, xlim=(-2, 2), ylim=(-1, 3), levels=30, logscal
     return fig
 
 
+def descent_paths_panels(f, paths: dict, views: dict, marks=None, levels=30, logscale=True):
+    """Optimizer trajectories over the contours of ``f(x, y)``, in one panel per view.
+
+    Each path gets its own colour, line style, marker and line width; the
+    widest is drawn first, so a path that runs on top of another one stays
+    visible. Every start point is a white circle, every end point a filled
+    marker, and ``marks`` labels special points such as the minimum. The
+    legend sits under the panels, where it hides no data.
+
+    Parameters
+    ----------
+    f : callable on two broadcastable arrays, returning the surface's height.
+    paths : ``{label: array of shape (T, 2)}``, the points visited.
+    views : ``{title: (xlim, ylim)}``, e.g. the whole path and a zoom on its end.
+    marks : optional ``{label: point of shape (2,) or points of shape (K, 2)}``,
+        e.g. ``{"minimum (1, 1)": (1.0, 1.0)}``.
+    levels, logscale : contour levels, and whether to contour ``log(1 + f - min f)``.
+
+    Returns
+    -------
+    The figure; ``fig.axes`` are in the order of ``views``.
+    """
+    styles = ["-", "--", ":", "-."]
+    markers = ["o", "s", "^", "D", "v", "P"]
+    widths = np.linspace(3.4, 1.2, max(len(paths), 2))
+    fig, axes = plt.subplots(
+        1, len(views), figsize=(min(4.7 * len(views), 9.6), 4.6), squeeze=False
+    )
+    for ax, (title, (xlim, ylim)) in zip(axes[0], views.items(), strict=True):
+        gx, gy = np.meshgrid(np.linspace(*xlim, 300), np.linspace(*ylim, 300))
+        height = f(gx, gy)
+        shown = np.log1p(height - height.min()) if logscale else height
+        ax.contour(gx, gy, shown, levels=levels, cmap="Greys", linewidths=0.6, alpha=0.7)
+        starts = []
+        for k, (label, path) in enumerate(paths.items()):
+            path = np.asarray(path, dtype=float)
+            style = {"color": f"C{k}", "marker": markers[k % len(markers)]}
+            ax.plot(
+                *path.T,
+                ls=styles[k % len(styles)],
+                lw=widths[k],
+                ms=5,
+                markevery=0.1,
+                alpha=0.85,
+                zorder=2 + k,
+                label=label,
+                **style,
+            )
+            ax.plot(*path[-1], ms=9, mec="k", ls="none", zorder=10, **style)
+            if not any(np.allclose(path[0], s) for s in starts):
+                starts.append(path[0])
+        for s in starts:
+            ax.plot(
+                *s,
+                "o",
+                color="k",
+                mfc="white",
+                ms=9,
+                mew=1.5,
+                zorder=11,
+                label="start" if s is starts[0] else None,
+            )
+        for j, (label, points) in enumerate((marks or {}).items()):
+            points = np.atleast_2d(np.asarray(points, dtype=float))
+            ax.plot(
+                *points.T,
+                ls="none",
+                marker="*X"[j % 2],
+                ms=15,
+                color="gold",
+                mec="k",
+                zorder=12,
+                label=label,
+            )
+        ax.set_xlim(*xlim)
+        ax.set_ylim(*ylim)
+        ax.set_xlabel("$x$")
+        ax.set_ylabel("$y$")
+        ax.set_title(title, fontsize=10)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    ncol = min(len(labels), 3)
+    rows = -(-len(labels) // ncol)
+    fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=9, frameon=False)
+    fig.tight_layout(rect=(0, 0.055 * rows + 0.01, 1, 1))
+    return fig
+
+
 def layer_histograms(values, title=None, bins=50, range=None):
     """One histogram per layer: ``values`` is a list of arrays (activations or weights)."""
     fig, axes = plt.subplots(
@@ -253,17 +340,36 @@ def descent_1d(f, paths: dict, xlim=(-2.0, 2.0)):
     ----------
     f : callable on a 1-D array, the function being minimized.
     paths : ``{title: array of shape (T,)}``, the points visited by each run.
-    xlim : the plotted interval; points outside it are clipped to its edges.
+    xlim : the interval always shown. A panel widens to hold every iterate, so a
+        divergent run shows as one; dashed lines then mark ``xlim``, and when the
+        iterates go beyond ten times its extent both axes become symmetric-log.
     """
-    grid = np.linspace(*xlim, 400)
-    fig, axes = plt.subplots(1, len(paths), figsize=(3.3 * len(paths), 2.9), squeeze=False)
-    for ax, (title, path) in zip(axes[0], paths.items(), strict=True):
-        path = np.clip(np.asarray(path, dtype=float), *xlim)
+    half = max(abs(xlim[0]), abs(xlim[1]))
+    # at most three panels a row keeps the figure within a notebook's width
+    ncols = len(paths) if len(paths) <= 3 else -(-len(paths) // 2)
+    nrows = -(-len(paths) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.8 * nrows), squeeze=False)
+    for ax in axes.flat[len(paths) :]:
+        fig.delaxes(ax)
+    for ax, (title, path) in zip(axes.flat, paths.items(), strict=False):
+        path = np.asarray(path, dtype=float)
+        lo, hi = min(xlim[0], path.min()), max(xlim[1], path.max())
+        grid = np.linspace(lo, hi, 2001)
         ax.plot(grid, f(grid), color="grey", lw=1)
         ax.plot(path, f(path), ".-", color="C3", ms=6, lw=0.8)
         ax.plot(path[:1], f(path[:1]), "o", color="C2", ms=7, label="start")
+        if lo < xlim[0] or hi > xlim[1]:
+            for edge in xlim:
+                ax.axvline(edge, color="k", ls="--", lw=0.6)
+            if max(-lo, hi) > 10 * half:
+                ax.set_xscale("symlog", linthresh=half, base=100)
+                ax.set_yscale("symlog", linthresh=1.0, base=100)
+                if f(grid).min() >= 0:
+                    ax.set_ylim(bottom=0)
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("$w$")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("$f(w)$")
     axes[0, 0].legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -292,6 +398,45 @@ def image_grid(images, titles=None, ncols=8, shape=(8, 8), cmap="gray_r"):
     return fig
 
 
+def weight_images(W, shape=(8, 8), ncols=8, titles=None, title=None):
+    """The incoming weights of each unit of a dense layer, drawn as an image.
+
+    Parameters
+    ----------
+    W : array of shape (H * W_img, M), a first-layer weight matrix ``(n_in, n_out)``;
+        column ``j`` (the weights of unit ``j``) becomes image ``j``.
+    shape : ``(H, W_img)`` of one image, e.g. ``(8, 8)`` for ``load_digits``.
+    ncols : images per row.
+    titles : optional list of M short strings, one per unit.
+    title : optional title over the grid.
+
+    Notes
+    -----
+    Weights are signed, so each image uses a diverging colormap centred on 0
+    (red positive, blue negative, white zero), scaled to its own largest
+    ``|w|``: the pattern of one unit matters, not its overall size.
+    """
+    W = np.asarray(W, dtype=float)
+    n_units = W.shape[1]
+    nrows = -(-n_units // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.1 * ncols, 1.2 * nrows + 0.3), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if k >= n_units:
+            ax.axis("off")
+            continue
+        image = W[:, k].reshape(shape)
+        limit = max(float(np.abs(image).max()), 1e-12)
+        ax.imshow(image, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        if titles is not None:
+            ax.set_title(titles[k], fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 def sweep(x, series: dict, xlabel="", ylabel="", logx=False, title=None):
     """Named series over explicit x values, e.g. train and validation error against capacity.
 
@@ -312,3 +457,370 @@ def sweep(x, series: dict, xlabel="", ylabel="", logx=False, title=None):
     if logx:
         ax.set_xscale("log")
     return fig
+
+
+def decision_regions(predict, X, y, resolution=200, title=None, ax=None):
+    """Like :func:`decision_boundary`, and it marks the points ``predict`` gets wrong.
+
+    Class 0 is drawn as blue circles, class 1 as red triangles; a point is filled
+    when it is classified correctly and hollow with a black cross when it is not.
+    The shaded regions are the predicted classes, the black line their boundary.
+
+    Parameters
+    ----------
+    predict : callable on an array of shape (M, 2) returning (M,) labels in {0, 1}.
+    X : array of shape (N, 2); y : labels of shape (N,) in {0, 1}.
+    ax : an existing axes to draw on (e.g. one panel of a row); a new figure if None.
+
+    Returns
+    -------
+    The figure; the title ends with how many of the N points are misclassified.
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y).astype(int)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(4.2, 4.2))
+    fig = ax.figure
+    pad = 0.5
+    x0 = np.linspace(X[:, 0].min() - pad, X[:, 0].max() + pad, resolution)
+    x1 = np.linspace(X[:, 1].min() - pad, X[:, 1].max() + pad, resolution)
+    g0, g1 = np.meshgrid(x0, x1)
+    regions = np.asarray(predict(np.column_stack([g0.ravel(), g1.ravel()]))).reshape(g0.shape)
+    ax.contourf(g0, g1, regions, levels=[-0.5, 0.5, 1.5], colors=["#9ecae1", "#fcaeae"], alpha=0.6)
+    if regions.min() != regions.max():
+        ax.contour(g0, g1, regions, levels=[0.5], colors="k", linewidths=1.2)
+    wrong = np.asarray(predict(X)).astype(int) != y
+    for label, color, marker in [(0, "C0", "o"), (1, "C3", "^")]:
+        ok, bad = (y == label) & ~wrong, (y == label) & wrong
+        style = {"marker": marker, "s": 110, "linewidths": 1.5, "zorder": 3}
+        ax.scatter(*X[ok].T, color=color, edgecolors="k", label=f"class {label}", **style)
+        ax.scatter(*X[bad].T, facecolors="white", edgecolors=color, **style)
+    ax.scatter(
+        *X[wrong].T, marker="x", color="k", s=80, linewidths=1.8, zorder=4, label="misclassified"
+    )
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_title(
+        f"{title + chr(10) if title else ''}{wrong.sum()} of {len(y)} misclassified", fontsize=10
+    )
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def nested_sets(labels, notes=None, title=None):
+    """Nested boxes, outermost first, e.g. AI ⊃ machine learning ⊃ deep learning.
+
+    Parameters
+    ----------
+    labels : names of the sets, from the largest to the smallest.
+    notes : optional short texts, one per set, written under its name.
+
+    Returns
+    -------
+    The figure, with one rounded box (a patch) per label.
+    """
+    from textwrap import fill
+
+    from matplotlib.patches import FancyBboxPatch
+
+    n = len(labels)
+    notes = notes or [""] * n
+    fig, ax = plt.subplots(figsize=(9, 0.9 * n + 0.7))
+    colors = plt.cm.Blues(np.linspace(0.08, 0.45, n))
+    band, side, floor = 0.88 / n, 0.03, 0.025
+    for k, (label, note) in enumerate(zip(labels, notes, strict=True)):
+        left, bottom, top = k * side, k * floor, 1.0 - k * band
+        ax.add_patch(
+            FancyBboxPatch(
+                (left, bottom),
+                1.0 - 2 * left,
+                top - bottom,
+                boxstyle="round,pad=0,rounding_size=0.02",
+                facecolor=colors[k],
+                edgecolor="k",
+                lw=1,
+            )
+        )
+        ax.text(left + 0.012, top - 0.02, label, va="top", fontsize=11, weight="bold")
+        ax.text(left + 0.012, top - 0.075, fill(note, 125 - 6 * k), va="top", fontsize=8.5)
+    ax.set_xlim(-0.005, 1.005)
+    ax.set_ylim(-0.005, 1.005)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def computational_graph(nodes: dict, edges, title=None):
+    """A computational graph with the forward value and the gradient of every node.
+
+    Parameters
+    ----------
+    nodes : ``{name: (x, y, label, value, grad)}``: the node's position (data units),
+        the text in its box (an input's name or a gate's operation), its output in the
+        forward pass and the gradient of the graph's final output with respect to it.
+    edges : iterable of ``(src, dst)`` node names, drawn as arrows from ``src`` to ``dst``.
+    title : optional title.
+
+    Notes
+    -----
+    Above each box, in green, ``name = value``; below it, in red, the gradient
+    ``d(out)/d(name)``. The axes hold ``3 * len(nodes) + len(edges)`` texts (arrows
+    are annotations).
+    """
+    fig, ax = plt.subplots(figsize=(8.5, 4.2))
+    xy = {name: (float(spec[0]), float(spec[1])) for name, spec in nodes.items()}
+    for src, dst in edges:
+        ax.annotate(
+            "",
+            xy=xy[dst],
+            xytext=xy[src],
+            arrowprops={
+                "arrowstyle": "-|>",
+                "color": "grey",
+                "lw": 1.2,
+                "shrinkA": 17,
+                "shrinkB": 19,
+            },
+        )
+    for name, (x, y, label, value, grad) in nodes.items():
+        ax.text(
+            x,
+            y,
+            label,
+            ha="center",
+            va="center",
+            fontsize=12,
+            bbox={"boxstyle": "round,pad=0.45", "fc": "#eef3fb", "ec": "k"},
+            zorder=3,
+        )
+        ax.text(
+            x, y + 0.32, f"{name} = {value:g}", ha="center", va="bottom", color="C2", fontsize=10
+        )
+        ax.text(x, y - 0.32, f"{grad:g}", ha="center", va="top", color="C3", fontsize=10)
+    xs = [p[0] for p in xy.values()]
+    ys = [p[1] for p in xy.values()]
+    ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
+    ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
+    ax.axis("off")
+    ax.set_title(
+        (title + "\n" if title else "") + "green: forward value, red: gradient of the output",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def weighted_network(weights, biases, names=None, values=None, title=None):
+    """A small fully connected network with every weight and bias written on it.
+
+    Parameters
+    ----------
+    weights : list of arrays of shape ``(n_in, n_out)``, one per layer (``W[i, j]`` joins
+        unit ``i`` of one layer to unit ``j`` of the next).
+    biases : list of arrays of shape ``(n_out,)``, one per layer.
+    names : optional list of lists of unit names, one list per layer including the
+        inputs; default: the units numbered 1, 2, ... from the first input.
+    values : optional list of arrays, one per layer including the inputs, written
+        under the units (e.g. the outputs of a forward pass).
+    title : optional title.
+
+    Returns the figure; the axes hold one line per weight and one circle per unit.
+    Each weight is written on its line, near the unit it leaves.
+    """
+    weights = [np.asarray(W, dtype=float) for W in weights]
+    sizes = [weights[0].shape[0]] + [W.shape[1] for W in weights]
+    if names is None:
+        first = np.cumsum([0, *sizes])
+        names = [[str(first[l] + k + 1) for k in range(n)] for l, n in enumerate(sizes)]
+    gap_x, gap_y = 3.0, 1.7
+    pos = [
+        np.column_stack([np.full(n, gap_x * l), gap_y * (np.arange(n)[::-1] - (n - 1) / 2)])
+        for l, n in enumerate(sizes)
+    ]
+    height = gap_y * (max(sizes) - 1)
+    below_room = 1.3 if values is not None else 0.9
+    fig, ax = plt.subplots(figsize=(2.6 * len(sizes) + 0.8, 1.1 * max(sizes) + 1.0 + below_room))
+    for l, W in enumerate(weights):
+        for i, p in enumerate(pos[l]):
+            for j, q in enumerate(pos[l + 1]):
+                ax.plot([p[0], q[0]], [p[1], q[1]], color="grey", lw=0.8, zorder=1)
+                at = p + 0.3 * (q - p)
+                ax.text(
+                    *at,
+                    f"{W[i, j]:g}",
+                    ha="center",
+                    va="center",
+                    fontsize=9,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"},
+                    zorder=2,
+                )
+    last = len(sizes) - 1
+    for l, P in enumerate(pos):
+        color = "C2" if l == 0 else ("C3" if l == last else "C0")
+        ax.scatter(P[:, 0], P[:, 1], s=650, color=color, edgecolors="k", zorder=3)
+        for k, (x, y) in enumerate(P):
+            ax.text(
+                x, y, names[l][k], ha="center", va="center", fontsize=11, color="white", zorder=4
+            )
+            below = []
+            if l > 0:
+                below.append(f"b = {np.ravel(biases[l - 1])[k]:g}")
+            if values is not None:
+                below.append(f"o = {np.ravel(values[l])[k]:.3f}")
+            if below:
+                ax.text(x, y - 0.42, "\n".join(below), ha="center", va="top", fontsize=9)
+        name = "input" if l == 0 else ("output" if l == last else "hidden")
+        ax.text(gap_x * l, height / 2 + 0.75, name, ha="center", fontsize=10, weight="bold")
+    ax.set_xlim(-0.7, gap_x * last + 0.7)
+    ax.set_ylim(-height / 2 - below_room, height / 2 + 1.1)
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _constrained_minimum(loss, norm, radius, center, n=20001):
+    """Minimizer of ``loss`` on ``{w : norm(w) <= radius}`` in 2-D, by a search of the boundary."""
+    if norm(center) <= radius:
+        return np.asarray(center, dtype=float)
+    angle = np.linspace(0.0, 2.0 * np.pi, n)
+    direction = np.column_stack([np.cos(angle), np.sin(angle)])
+    # every norm is positively homogeneous: scaling a direction lands it on the boundary
+    boundary = radius * direction / norm(direction.T)[:, None]
+    return boundary[np.argmin(loss(*boundary.T))]
+
+
+def constraint_regions(center, hessian, radius=1.0, levels=8, lim=2.5):
+    """Loss contours against the L1 diamond and the L2 disc: why L1 gives sparse weights.
+
+    Parameters
+    ----------
+    center : shape (2,), the unregularized minimum ``w*``.
+    hessian : shape (2, 2), symmetric positive definite ``A`` of the quadratic loss
+        ``L(w) = (w - w*)^T A (w - w*)``.
+    radius : size of the regions ``|w1| + |w2| <= radius`` and ``w1^2 + w2^2 <= radius^2``.
+    levels : number of contour levels drawn inside the touching one.
+    lim : both axes span ``[-lim, lim]``.
+
+    Returns
+    -------
+    The figure, one panel per norm (L1 first). Each panel marks ``w*`` and the
+    constrained minimum, the first point of the region the growing contours touch;
+    ``fig.constrained_minima`` holds the two points, ``{"L1": (2,), "L2": (2,)}``.
+    """
+    c = np.asarray(center, dtype=float)
+    A = np.asarray(hessian, dtype=float)
+
+    def loss(w1, w2):
+        d1, d2 = w1 - c[0], w2 - c[1]
+        return A[0, 0] * d1 * d1 + (A[0, 1] + A[1, 0]) * d1 * d2 + A[1, 1] * d2 * d2
+
+    norms = {
+        "L1": lambda w: np.abs(w[0]) + np.abs(w[1]),
+        "L2": lambda w: np.sqrt(w[0] ** 2 + w[1] ** 2),
+    }
+    g = np.linspace(-lim, lim, 301)
+    g1, g2 = np.meshgrid(g, g)
+    fig, axes = plt.subplots(1, 2, figsize=(8.4, 4.2))
+    fig.constrained_minima = {}
+    for ax, (name, norm) in zip(axes, norms.items(), strict=True):
+        w_hat = _constrained_minimum(loss, norm, radius, c)
+        fig.constrained_minima[name] = w_hat
+        touch = float(loss(*w_hat))
+        ax.contourf(g1, g2, norm(np.stack([g1, g2])), levels=[0, radius], colors=["C0"], alpha=0.25)
+        ax.contour(g1, g2, norm(np.stack([g1, g2])), levels=[radius], colors=["C0"], linewidths=1.5)
+        inner = np.linspace(0, np.sqrt(touch), levels + 1)[1:-1] ** 2 if touch > 0 else []
+        if len(inner):
+            ax.contour(g1, g2, loss(g1, g2), levels=inner, colors="grey", linewidths=0.7)
+        if touch > 0:
+            ax.contour(g1, g2, loss(g1, g2), levels=[touch], colors="C3", linewidths=1.5)
+        ax.plot(*c, "*", color="k", ms=12, label=f"$w^*$ = ({c[0]:.2f}, {c[1]:.2f})")
+        ax.plot(
+            *w_hat, "o", color="C3", ms=8, label=f"{name} solution ({w_hat[0]:.2f}, {w_hat[1]:.2f})"
+        )
+        ax.axhline(0, color="grey", lw=0.5)
+        ax.axvline(0, color="grey", lw=0.5)
+        ax.set_aspect("equal")
+        ax.set_xlim(-lim, lim)
+        ax.set_ylim(-lim, lim)
+        ax.set_xlabel("$w_1$")
+        ax.set_ylabel("$w_2$")
+        ax.set_title(
+            f"{name}: "
+            + ("$|w_1| + |w_2|$" if name == "L1" else "$w_1^2 + w_2^2$")
+            + r" $\leq$ "
+            + (f"{radius:g}" if name == "L1" else f"{radius**2:g}")
+        )
+        ax.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    return fig
+
+
+def coefficient_paths(x, paths: dict, xlabel="", ylabel="weight", logx=False, title=None):
+    """Several sets of coefficient paths over the same x: one colour per coefficient, one line style per set.
+
+    Parameters
+    ----------
+    x : values of shape (M,), e.g. training steps or ``1 / alpha``.
+    paths : ``{label: array of shape (M, D)}``, e.g. gradient-descent iterates and ridge solutions.
+    logx : logarithmic x axis.
+
+    Returns
+    -------
+    The figure; the legend names the sets (line styles), not the coefficients.
+    """
+    styles = ["-", "--", ":", "-."]
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for k, (label, values) in enumerate(paths.items()):
+        values = np.asarray(values, dtype=float).reshape(len(x), -1)
+        for j in range(values.shape[1]):
+            ax.plot(
+                x,
+                values[:, j],
+                ls=styles[k % len(styles)],
+                color=f"C{j % 10}",
+                lw=1.3,
+                label=label if j == 0 else None,
+            )
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.set_xlabel(xlabel)
+    if logx:
+        ax.set_xscale("log")
+    leg = ax.legend(fontsize=9)
+    for line in leg.get_lines():
+        line.set_color("k")
+    return _finish(fig, ax, ylabel, False, title)
+
+
+def count_histogram(counts, pmf=None, xlabel="count", title=None):
+    """Relative frequencies of integer counts as bars, with an optional model pmf on top.
+
+    Parameters
+    ----------
+    counts : integer array of shape (M,), e.g. how many units survived dropout in each of M passes.
+    pmf : optional ``(k, p)``, arrays of the same shape: the probability ``p`` of each count ``k``.
+
+    Returns
+    -------
+    The figure: one bar per observed count, and the pmf as dots joined by a line.
+    """
+    values, freq = np.unique(np.asarray(counts, dtype=int), return_counts=True)
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    ax.bar(
+        values,
+        freq / freq.sum(),
+        width=0.85,
+        color="C0",
+        alpha=0.6,
+        label=f"observed ({len(counts)} draws)",
+    )
+    if pmf is not None:
+        k, p = (np.asarray(a) for a in pmf)
+        ax.plot(k, p, ".-", color="C3", lw=1, ms=5, label="model pmf")
+    ax.set_xlabel(xlabel)
+    ax.legend(fontsize=8)
+    return _finish(fig, ax, "relative frequency", False, title)

@@ -51,7 +51,44 @@ def test_layer_histograms_one_axis_per_layer():
 
 def test_descent_1d_one_panel_per_run():
     fig = plots.descent_1d(lambda w: w**2, {"small": [1.0, 0.9, 0.81], "large": [1.0, -3.0, 9.0]})
-    assert len(fig.axes) == 2 and all(len(ax.lines) == 3 for ax in fig.axes)
+    assert len(fig.axes) == 2 and all(len(ax.lines) >= 3 for ax in fig.axes)
+
+
+def test_descent_1d_shows_divergence_unclipped():
+    diverging = 1.8 * (-1.1) ** np.arange(13)
+    fig = plots.descent_1d(lambda w: w**2, {"a": [1.0, 0.5], "b": diverging}, xlim=(-3, 3))
+    path_line = fig.axes[1].lines[1]
+    assert np.allclose(path_line.get_xdata(), diverging), "iterates must not be clipped"
+    assert fig.axes[1].get_xlim()[1] >= diverging.max()
+    far = 1.8 * (-3.0) ** np.arange(10)
+    fig = plots.descent_1d(lambda w: w**2, {"far": far}, xlim=(-3, 3))
+    assert fig.axes[0].get_xscale() == "symlog"
+    fig = plots.descent_1d(lambda w: w**2, {str(k): [1.0, 0.5] for k in range(4)})
+    assert len(fig.axes) == 4 and fig.get_figwidth() <= 10
+
+
+def test_computational_graph_annotates_every_node():
+    nodes = {
+        "x": (0, 1, "x", 3.0, -8.0),
+        "y": (0, 0, "y", -4.0, 6.0),
+        "q": (1, 0.5, "*", -12.0, 2.0),
+    }
+    fig = plots.computational_graph(nodes, [("x", "q"), ("y", "q")], title="t")
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert len(texts) == 3 * len(nodes) + 2
+    assert "q = -12" in texts and "-8" in texts
+
+
+def test_weighted_network_one_line_per_weight():
+    W1, W2 = np.arange(6.0).reshape(3, 2), np.array([[0.5], [-0.25]])
+    fig = plots.weighted_network(
+        [W1, W2], [np.zeros(2), np.ones(1)], values=[np.ones(3), [0.1, 0.2], [0.3]]
+    )
+    ax = fig.axes[0]
+    assert len(ax.lines) == 6 + 2
+    assert sum(len(c.get_offsets()) for c in ax.collections) == 3 + 2 + 1
+    texts = [t.get_text() for t in ax.texts]
+    assert "-0.25" in texts and "6" in texts and "5" in texts  # weights and unit names
 
 
 def test_network_diagram_draws_one_line_per_weight():
@@ -88,3 +125,61 @@ def test_image_grid_and_sweep():
     ax = fig.axes[0]
     assert ax.get_xscale() == "log" and len(ax.lines) == 2
     assert np.array_equal(ax.lines[0].get_xdata(), [1, 10, 100])
+
+
+def test_weight_images_one_signed_image_per_unit():
+    W = np.random.default_rng(0).normal(size=(64, 10))
+    fig = plots.weight_images(W, ncols=4, titles=[str(k) for k in range(10)], title="W1")
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(fig.axes) == 12 and len(shown) == 10
+    image = shown[3].images[0]
+    assert np.array_equal(image.get_array(), W[:, 3].reshape(8, 8))
+    low, high = image.get_clim()
+    assert np.isclose(-low, high) and np.isclose(high, np.abs(W[:, 3]).max())
+    assert shown[3].get_title() == "3"
+
+
+def test_decision_regions_marks_the_misclassified_points():
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([0, 1, 1, 0])
+    fig = plots.decision_regions(
+        lambda Z: (Z[:, 0] <= 0).astype(int), X, y, resolution=20, title="t"
+    )
+    ax = fig.axes[0]
+    crosses = [c for c in ax.collections if c.get_label() == "misclassified"]
+    assert len(crosses) == 1 and np.array_equal(crosses[0].get_offsets(), [[0.0, 0.0], [1.0, 0.0]])
+    assert ax.get_title().endswith("2 of 4 misclassified")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "class 0",
+        "class 1",
+        "misclassified",
+    ]
+    _, ax2 = plt.subplots()
+    fig2 = plots.decision_regions(lambda Z: np.ones(len(Z), int), X, y, resolution=10, ax=ax2)
+    assert fig2 is ax2.figure and ax2.get_title() == "2 of 4 misclassified"
+
+
+def test_nested_sets_one_box_per_set():
+    fig = plots.nested_sets(["AI", "ML", "DL"], notes=["a", "b", "c"], title="t")
+    ax = fig.axes[0]
+    assert len(ax.patches) == 3
+    assert [t.get_text() for t in ax.texts][::2] == ["AI", "ML", "DL"]
+
+
+def test_descent_paths_panels_one_panel_per_view_with_marks_and_legend_below():
+    paths = {
+        "a": np.array([[1.0, 1.0], [0.5, 0.4], [0.1, 0.05]]),
+        "b": np.array([[1.0, 1.0], [0.2, 0.1]]),
+    }
+    views = {"whole": ((-2, 2), (-1, 2)), "zoom": ((-0.2, 0.6), (-0.2, 0.5))}
+    fig = plots.descent_paths_panels(
+        lambda x, y: x**2 + 10 * y**2, paths, views, marks={"minimum": (0, 0)}
+    )
+    assert [ax.get_title() for ax in fig.axes] == ["whole", "zoom"]
+    assert fig.axes[1].get_xlim() == (-0.2, 0.6)
+    # per panel: a line and an end marker per path, one start (shared), one mark
+    assert all(len(ax.lines) == 2 * 2 + 1 + 1 for ax in fig.axes)
+    styles = {line.get_linestyle() for line in fig.axes[0].lines[:3:2]}
+    assert len(styles) == 2, "the paths must differ in line style"
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert texts == ["a", "b", "start", "minimum"]
