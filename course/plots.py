@@ -190,15 +190,93 @@ def descent_paths_panels(f, paths: dict, views: dict, marks=None, levels=30, log
 
 
 def layer_histograms(values, title=None, bins=50, range=None):
-    """One histogram per layer: ``values`` is a list of arrays (activations or weights)."""
+    """One histogram per layer: ``values`` is a list of arrays (activations or weights).
+
+    At most five panels a row (ten layers make a 2 x 5 grid), so the figure fits
+    a notebook's width; each panel's title gives the layer and the standard
+    deviation of its values. The panels share the y axis, and the x axis too
+    when ``range`` fixes it.
+    """
+    ncols = min(5, len(values))
+    nrows = -(-len(values) // ncols)
     fig, axes = plt.subplots(
-        1, len(values), figsize=(2.2 * len(values), 2.4), sharey=True, squeeze=False
+        nrows,
+        ncols,
+        figsize=(1.9 * ncols, 1.8 * nrows + 0.7),
+        sharex=range is not None,
+        sharey=True,
+        squeeze=False,
     )
-    for l, (ax, v) in enumerate(zip(axes[0], values, strict=True), start=1):
+    for ax in axes.flat[len(values) :]:
+        fig.delaxes(ax)
+    for l, (ax, v) in enumerate(zip(axes.flat, values, strict=False), start=1):
         ax.hist(np.ravel(v), bins=bins, range=range, color="C0")
-        ax.set_title(f"layer {l}\nstd {np.std(v):.2g}", fontsize=8)
+        ax.set_title(f"layer {l}: std {np.std(v):.2g}", fontsize=9)
+        ax.tick_params(labelsize=8)
+    fig.supxlabel("value", fontsize=9)
+    fig.supylabel("count", fontsize=9)
     if title:
         fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def curve_panels(panels: dict, xlabel="epoch", ylabel="loss", logy=False, ylim=None):
+    """Side-by-side line plots, one panel per title, each with labelled curves.
+
+    A curve that becomes ``inf`` or ``nan`` (a diverging run) would silently end
+    where it leaves the finite numbers; here its last finite point gets a cross
+    and a note saying at which x it turned ``inf``/``nan``.
+
+    Parameters
+    ----------
+    panels : ``{title: {label: values of shape (T,)}}``; values are plotted at
+        x = 1, ..., T. The same labels get the same colours in every panel.
+    xlabel, ylabel : axis labels (the y label on the first panel only).
+    logy : logarithmic y axis.
+    ylim : optional ``(low, high)`` shared by every panel.
+
+    Returns
+    -------
+    The figure; ``fig.axes`` are in the order of ``panels``.
+    """
+    labels = list(dict.fromkeys(label for series in panels.values() for label in series))
+    colors = {label: f"C{k}" for k, label in enumerate(labels)}
+    width = min(4.6 * len(panels), 9.6)
+    fig, axes = plt.subplots(1, len(panels), figsize=(width, 3.6), sharey=True, squeeze=False)
+    for ax, (title, series) in zip(axes[0], panels.items(), strict=True):
+        notes = []
+        for label, values in series.items():
+            values = np.asarray(values, dtype=float)
+            x = np.arange(1, len(values) + 1)
+            ax.plot(x, values, color=colors[label], label=label)
+            bad = np.flatnonzero(~np.isfinite(values))
+            if bad.size:
+                first = bad[0]
+                what = "nan" if np.isnan(values[first]) else "inf"
+                notes.append(f"{label}: {what} from {xlabel} {x[first]}")
+                if first > 0:
+                    ax.plot(x[first - 1], values[first - 1], "x", color=colors[label], ms=10, mew=2)
+        if notes:
+            ax.text(
+                0.97,
+                0.97,
+                "\n".join(notes),
+                transform=ax.transAxes,
+                ha="right",
+                va="top",
+                fontsize=8,
+                bbox={"boxstyle": "round", "fc": "white", "ec": "0.6", "alpha": 0.9},
+            )
+        ax.set_xlabel(xlabel)
+        ax.set_title(title, fontsize=10)
+        if logy:
+            ax.set_yscale("log")
+        if ylim is not None:
+            ax.set_ylim(*ylim)
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel(ylabel)
+    axes[0, -1].legend(fontsize=8, loc="lower left")
     fig.tight_layout()
     return fig
 
