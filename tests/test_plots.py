@@ -249,3 +249,29 @@ def test_roc_pr_reports_auc_and_average_precision():
         f"(AP {average_precision_score(y, score):.3f})"
     )
     assert len(roc.lines) == 3 and len(pr.lines) == 4  # diagonal; 2 curves + 2 prevalence lines
+
+
+def test_layer_histograms_wrap_into_rows_of_five():
+    values = [np.random.default_rng(i).normal(size=50) for i in range(10)]
+    fig = plots.layer_histograms(values, range=(-3, 3))
+    assert len(fig.axes) == 10
+    assert {ax.get_subplotspec().get_geometry()[:2] for ax in fig.axes} == {(2, 5)}
+    assert fig.get_size_inches()[0] <= 10
+    fig = plots.layer_histograms(values[:7])  # unused grid cells are removed
+    assert len(fig.axes) == 7 and fig.axes[6].get_title().startswith("layer 7")
+
+
+def test_curve_panels_mark_where_a_curve_diverges():
+    diverging = [2.0, 5.0, 40.0, np.inf, np.nan, np.nan]
+    fig = plots.curve_panels(
+        {"small lr": {"a": [2, 1, 0.5], "b": [2, 1.5, 1]}, "large lr": {"a": diverging}},
+        xlabel="iteration",
+        logy=True,
+    )
+    left, right = fig.axes
+    assert [ax.get_title() for ax in fig.axes] == ["small lr", "large lr"]
+    assert len(left.lines) == 2 and not left.texts
+    assert left.lines[0].get_color() == right.lines[0].get_color()  # same label, same colour
+    assert "a: inf from iteration 4" in right.texts[0].get_text()
+    cross = right.lines[1]
+    assert cross.get_xdata()[0] == 3 and cross.get_ydata()[0] == 40.0
