@@ -170,7 +170,8 @@ class Adagrad(Optimizer):
 
     Notes
     -----
-    ``s += g^2``; ``p -= lr * g / (sqrt(s) + eps)``.
+    ``s += g^2``; ``p -= lr * g / (sqrt(s) + eps)``. The defaults are
+    PyTorch's: the paper fixes no learning rate or ``eps``.
     """
 
     def __init__(self, lr=0.01, eps=1e-10, weight_decay=0.0):
@@ -188,6 +189,8 @@ class RMSprop(Optimizer):
     Notes
     -----
     ``v = alpha * v + (1 - alpha) * g^2``; ``p -= lr * g / (sqrt(v) + eps)``.
+    The defaults are PyTorch's: RMSprop was never published as a paper; Hinton's
+    Coursera lecture 6e (2012) that introduced it suggests ``alpha = 0.9``.
     """
 
     def __init__(self, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0):
@@ -261,6 +264,36 @@ def cosine_decay(lr0: float, epoch: int, n_epochs: int, lr_min: float = 0.0) -> 
     return lr_min + 0.5 * (lr0 - lr_min) * (1.0 + np.cos(np.pi * epoch / n_epochs))
 
 
+def warmup_cosine(
+    lr0: float, step: int, n_steps: int, warmup_steps: int, lr_min: float = 0.0
+) -> float:
+    """Linear warm-up to ``lr0``, then cosine decay to ``lr_min``, as a function of the step.
+
+    Parameters
+    ----------
+    lr0 : the peak learning rate, reached at the end of the warm-up.
+    step : the number of the update, counted from 0.
+    n_steps : the length of the whole schedule; the rate is ``lr_min`` at ``step = n_steps``.
+    warmup_steps : the length of the warm-up (0 for none), less than ``n_steps``.
+    lr_min : the final learning rate.
+
+    Returns
+    -------
+    The learning rate of update ``step``.
+
+    Notes
+    -----
+    With ``W = warmup_steps``: ``lr0 (step + 1) / W`` for ``step < W`` (the first
+    update already moves, the W-th uses ``lr0``), then
+    ``lr_min + (lr0 - lr_min) (1 + cos(pi (step - W) / (n_steps - W))) / 2``.
+    Gradual warm-up: Goyal et al. (2017); cosine decay: Loshchilov & Hutter (2017).
+    """
+    if step < warmup_steps:
+        return lr0 * (step + 1) / warmup_steps
+    progress = (step - warmup_steps) / (n_steps - warmup_steps)
+    return lr_min + 0.5 * (lr0 - lr_min) * (1.0 + np.cos(np.pi * progress))
+
+
 def sgd_step(params: dict, grads: dict, lr: float) -> dict:
     """One step of plain gradient descent, returned as a new dict.
 
@@ -278,7 +311,7 @@ def sgd_step(params: dict, grads: dict, lr: float) -> dict:
     Notes
     -----
     ``theta <- theta - eta * dL/dtheta``: a step against the gradient, downhill.
-    Seed 001 writes the same update as ``w <- w + eta * Err * o`` because its
+    The CSE-403 slides write the same update as ``w <- w + eta * Err * o`` because their
     ``Err`` is the *negative* gradient with respect to a unit's pre-activation.
     """
     return {

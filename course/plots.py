@@ -125,16 +125,28 @@ def descent_paths_panels(f, paths: dict, views: dict, marks=None, levels=30, log
     The figure; ``fig.axes`` are in the order of ``views``.
     """
     styles = ["-", "--", ":", "-."]
-    markers = ["o", "s", "^", "D", "v", "P"]
-    widths = np.linspace(3.4, 1.2, max(len(paths), 2))
+    markers = ["s", "^", "D", "v", "P", "h"]  # not "o", the start's marker
+    widths = np.linspace(2.6, 1.0, max(len(paths), 2))
     fig, axes = plt.subplots(
-        1, len(views), figsize=(min(4.7 * len(views), 9.6), 4.6), squeeze=False
+        1, len(views), figsize=(min(max(4.7 * len(views), 6.0), 9.6), 4.6), squeeze=False
     )
     for ax, (title, (xlim, ylim)) in zip(axes[0], views.items(), strict=True):
         gx, gy = np.meshgrid(np.linspace(*xlim, 300), np.linspace(*ylim, 300))
         height = f(gx, gy)
         shown = np.log1p(height - height.min()) if logscale else height
-        ax.contour(gx, gy, shown, levels=levels, cmap="Greys", linewidths=0.6, alpha=0.7)
+        low, high = shown.min(), shown.max()
+        # vmin below the data, so that even the lowest contours are grey, not white
+        ax.contour(
+            gx,
+            gy,
+            shown,
+            levels=levels,
+            cmap="Greys",
+            vmin=low - 0.5 * (high - low),
+            vmax=high,
+            linewidths=0.6,
+            alpha=0.8,
+        )
         starts = []
         for k, (label, path) in enumerate(paths.items()):
             path = np.asarray(path, dtype=float)

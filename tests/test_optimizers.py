@@ -169,3 +169,17 @@ def test_learning_rate_schedules():
     assert np.isclose(opt.cosine_decay(1.0, 0, 10), 1.0)
     assert np.isclose(opt.cosine_decay(1.0, 5, 10, lr_min=0.2), 0.6)
     assert np.isclose(opt.cosine_decay(1.0, 10, 10, lr_min=0.2), 0.2)
+
+
+def test_warmup_cosine_ramps_linearly_then_follows_the_cosine():
+    lr0, n_steps, warmup = 0.4, 100, 10
+    ramp = [opt.warmup_cosine(lr0, k, n_steps, warmup) for k in range(warmup)]
+    assert np.allclose(ramp, np.linspace(lr0 / warmup, lr0, warmup))
+    # after the warm-up: the cosine schedule of the remaining steps, shifted
+    for k in (0, 1, 45, 89, 90):
+        expected = opt.cosine_decay(lr0, k, n_steps - warmup, lr_min=0.01)
+        assert np.isclose(
+            opt.warmup_cosine(lr0, warmup + k, n_steps, warmup, lr_min=0.01), expected
+        )
+    assert np.isclose(opt.warmup_cosine(lr0, 55, n_steps, warmup), lr0 / 2)  # half-way: mean
+    assert np.isclose(opt.warmup_cosine(lr0, 0, n_steps, 0), lr0)  # no warm-up: plain cosine
