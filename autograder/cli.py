@@ -23,7 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from autograder.kit import KitError
-    from autograder.sandbox import SandboxError
+    from autograder.runtime.sandbox import SandboxError
 
     try:
         if args.command == "demo":
@@ -136,7 +136,7 @@ def cmd_collect(course: Course, args: argparse.Namespace) -> int:
 def cmd_grade(course: Course, args: argparse.Namespace) -> int:
     """``grader grade``: grade in parallel and print the summary table."""
     from autograder.grade import GradeOptions, grade, summary_table
-    from autograder.sandbox import choose
+    from autograder.runtime.sandbox import choose
 
     cpu_seconds = args.cpu_seconds or args.student_timeout
     sandbox = choose(args.sandbox, args.memory_mb, cpu_seconds, (str(course.root),))

@@ -31,7 +31,7 @@ from autograder.kit import cached_kit, source_digest
 from autograder.pool import WorkerPool
 from autograder.preflight import preflight
 from autograder.review import integrity_flags, withhold
-from autograder.sandbox import Sandbox
+from autograder.runtime.sandbox import Sandbox
 from autograder.tasks import FAILED, GRADED, REJECTED, GradeResult, GradeTask, unsuccessful
 
 Check = Callable[[NotebookNode, NotebookNode], Sequence[object]]
@@ -43,7 +43,7 @@ becomes an ``integrity`` flag."""
 class GradeOptions:
     """How to grade: parallelism, limits, kernel, and whether to regrade what is up to date.
 
-    ``sandbox`` (from :func:`autograder.sandbox.choose`) confines every kernel; ``None`` runs
+    ``sandbox`` (from :func:`autograder.runtime.sandbox.choose`) confines every kernel; ``None`` runs
     the course's kernel as it is. ``scheduler`` (``tcp://host:port``) sends the tasks to a
     Dask cluster (:mod:`autograder.cluster`) instead of local worker processes.
     """

@@ -21,7 +21,7 @@ import pytest
 from test_autograder_cli import ASSIGNMENT, FULL, grader, new_course, notebook, results, submit
 
 from autograder import samples
-from autograder.sandbox import REQUIRE_ENV, bwrap_problem
+from autograder.runtime.sandbox import REQUIRE_ENV, bwrap_problem
 
 pytestmark = pytest.mark.autograder
 

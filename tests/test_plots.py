@@ -209,3 +209,43 @@ def test_curve_panels_mark_where_a_curve_diverges():
     assert "a: inf from iteration 4" in right.texts[0].get_text()
     cross = right.lines[1]
     assert cross.get_xdata()[0] == 3 and cross.get_ydata()[0] == 40.0
+
+
+def test_bayes_opt_steps_two_rows_one_column_per_step():
+    from course.tuning import BayesOptStep
+
+    grid = np.linspace(0.0, 1.0, 11)
+    steps = [
+        BayesOptStep(
+            x=np.array([0.1, 0.9][: 2 + k] + [0.5] * k),
+            y=np.ones(2 + k),
+            grid=grid,
+            mean=np.sin(grid),
+            std=np.full(11, 0.1),
+            ei=np.abs(grid - 0.5),
+            x_next=0.0,
+        )
+        for k in range(3)
+    ]
+    fig = plots.bayes_opt_steps(steps, reference=(grid, np.cos(grid)), ylim=(0.0, 1.5))
+    assert len(fig.axes) == 6
+    assert [ax.get_title() for ax in fig.axes[:3]] == [f"after {n} evaluations" for n in (2, 3, 4)]
+    assert fig.axes[0].get_ylim() == (0.0, 1.5)
+    assert len(fig.legends) == 1 and len(fig.legends[0].get_texts()) == 5
+
+
+def test_roc_pr_reports_auc_and_average_precision():
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    rng = np.random.default_rng(0)
+    y = (rng.uniform(size=200) < 0.1).astype(int)
+    score = y + rng.normal(size=200)
+    fig = plots.roc_pr({"model": (y, score), "random": (y, rng.uniform(size=200))})
+    roc, pr = fig.axes
+    assert [t.get_text() for t in roc.get_legend().get_texts()][0].endswith(
+        f"(AUC {roc_auc_score(y, score):.3f})"
+    )
+    assert [t.get_text() for t in pr.get_legend().get_texts()][0].endswith(
+        f"(AP {average_precision_score(y, score):.3f})"
+    )
+    assert len(roc.lines) == 3 and len(pr.lines) == 4  # diagonal; 2 curves + 2 prevalence lines

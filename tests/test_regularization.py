@@ -102,3 +102,52 @@ def test_early_stopping_keeps_and_restores_the_best_parameters():
     assert stopper.step(0.7, params)
     stopper.restore(params)
     assert params["W1"][0] == 3.0 and stopper.best_loss == 0.5
+
+
+def _regression(seed, n=40, d=5):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)) * np.linspace(0.3, 2.0, d)
+    return X, X @ rng.normal(size=d) + 0.1 * rng.normal(size=n)
+
+
+@pytest.mark.parametrize("alpha", [1e-3, 0.1, 10.0])
+def test_ridge_solution_matches_scikit_learn(alpha):
+    from sklearn.linear_model import Ridge
+
+    from course.regularization import ridge_solution
+
+    X, y = _regression(0)
+    expected = Ridge(alpha=len(y) * alpha, fit_intercept=False).fit(X, y).coef_
+    assert rel_error(ridge_solution(X, y, alpha), expected) < 1e-10
+
+
+def test_gradient_descent_path_matches_the_eigenbasis_closed_form():
+    from course.regularization import gradient_descent_path
+
+    X, y = _regression(1)
+    lr, n_steps = 0.1, 60
+    path = gradient_descent_path(X, y, lr, n_steps)
+    H = X.T @ X / len(y)
+    lam, Q = np.linalg.eigh(H)
+    w_star = np.linalg.solve(H, X.T @ y / len(y))
+    assert path.shape == (n_steps + 1, X.shape[1]) and np.all(path[0] == 0)
+    for t in (1, 7, n_steps):
+        closed = Q @ ((1 - (1 - lr * lam) ** t) * (Q.T @ w_star))
+        assert rel_error(path[t], closed) < 1e-10
+
+
+def test_early_stopping_approaches_ridge_with_alpha_one_over_tau_lr():
+    from course.regularization import gradient_descent_path, ridge_solution
+
+    X, y = _regression(2)
+    lr = 0.01
+    path = gradient_descent_path(X, y, lr, 20000)
+    w_star = ridge_solution(X, y, 0.0)
+    # per eigendirection the shrinkage factors are 1 - (1 - lr*lam)^tau ~ 1 - exp(-x) and
+    # x / (1 + x), x = tau*lr*lam: they agree to first order and never differ by more than 0.21
+    gaps = [
+        np.linalg.norm(path[tau] - ridge_solution(X, y, 1.0 / (tau * lr))) / np.linalg.norm(w_star)
+        for tau in (1, 10, 100, 1000, 20000)
+    ]
+    assert max(gaps) < 0.21
+    assert gaps[0] < 0.01 and gaps[-1] < 0.02

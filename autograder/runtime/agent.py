@@ -1,0 +1,342 @@
+"""The kernel's side of the boundary: answers the grading process's requests.
+
+This file runs inside the student's kernel, after the codec's source, in a module of its
+own (``_grader_agent``). It is a convenience for honest kernels, not a defence: a
+submission can replace or imitate it, and all it gains is to choose the data its own
+functions return. The grading process trusts nothing it receives and judges every answer.
+
+:func:`serve` is what each test cell's ``execute_request`` runs. It asks the grading
+process for a request with ``input()`` (Jupyter's stdin channel) and answers each one in
+the prompt of the next ``input()``, until it is told to stop. A request works on the
+student's namespace (``lookup``) or on a kernel object the grading process holds a handle
+to (``call``, ``getattr``, ``len``, ``iter``, ``next``, ``getitem``, ``describe``), or on
+the global random state (``seed``, ``random_state``). While a call runs, the student's code
+may call back an object of the grading process (``callback``): the agent asks for the
+result the same way and returns it.
+"""
+
+import random
+import sys
+import traceback
+import warnings
+
+import numpy as np
+
+if "Encoder" not in globals():  # imported in the grading process; the kernel has the source
+    from autograder.runtime.codec import CodecError, Decoder, Encoder, dumps, loads
+
+MAX_ERROR_TEXT = 2000
+WARNINGS_KEPT = 20
+
+
+class TrustedObject:
+    """A stand-in for an object of the grading process: calls and public methods go back."""
+
+    __slots__ = ("_agent", "_tid")
+
+    def __init__(self, agent, tid) -> None:
+        object.__setattr__(self, "_agent", agent)
+        object.__setattr__(self, "_tid", tid)
+
+    def __call__(self, *args, **kwargs):
+        return self._agent.callback(self._tid, "call", None, args, kwargs)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._agent.callback(self._tid, "getattr", name, (), {})
+
+    def __repr__(self) -> str:
+        return f"<object of the grader #{self._tid}>"
+
+
+class Agent:
+    """Holds the kernel objects the grading process has handles to, and serves requests."""
+
+    def __init__(self, namespace, ask) -> None:
+        self.namespace = namespace
+        self.ask = ask  # one stdin round trip: prompt text out, reply text in
+        self.objects = {}  # handle id -> kernel object
+        self.handles = {}  # id(kernel object) -> handle id
+        self.trusted = {}  # trusted id -> TrustedObject, for this test cell
+        self.synced = {}  # trusted id -> (kernel copy, its last encoding) for this test cell
+
+    # -- encoding -----------------------------------------------------------------------
+    def export(self, obj):
+        if isinstance(obj, TrustedObject):
+            return ["o", object.__getattribute__(obj, "_tid")]
+        key = id(obj)
+        if key not in self.handles:
+            hid = len(self.objects) + 1
+            self.handles[key] = hid
+            self.objects[hid] = obj
+        return ["h", self.handles[key]]
+
+    def resolve(self, tag, ident):
+        if tag == "h":
+            if ident not in self.objects:
+                raise CodecError("a handle the kernel does not know")
+            return self.objects[ident]
+        if ident not in self.trusted:
+            self.trusted[ident] = TrustedObject(self, ident)
+        return self.trusted[ident]
+
+    def pack(self, message, values):
+        """``message`` with each of ``values`` (name -> object) encoded, as text."""
+        encoder = Encoder(self.export)
+        for name, value in values.items():
+            message[name] = encoder.encode(value)
+        return dumps(message, encoder.buffers)
+
+    def unpack(self, text):
+        message, buffers = loads(text)
+        return message, Decoder(buffers, self.resolve)
+
+    # -- arguments owned by the grading process -----------------------------------------
+    def adopt(self, decoder, message):
+        """Decode a call's arguments, remembering those the grading process wants back.
+
+        The arguments of earlier calls are forgotten, except generators, which a lazy
+        result (an iterator) may go on drawing from.
+        """
+        args = decoder.decode(message["args"])
+        kwargs = decoder.decode(message["kwargs"])
+        self.synced = {
+            tid: entry
+            for tid, entry in self.synced.items()
+            if isinstance(entry[0], np.random.Generator)
+        }
+        for tid, index in message.get("owned", []):
+            obj = decoder.memo.get(index)
+            if obj is not None:
+                self.synced[tid] = (obj, self.encoding(obj))
+        return args, kwargs
+
+    def encoding(self, obj):
+        try:
+            encoder = Encoder(None)
+            tree = encoder.encode(obj)
+            return dumps({"v": tree}, encoder.buffers)
+        except (CodecError, RecursionError):
+            return None
+
+    def changes(self):
+        """The arguments changed since they were sent or last reported."""
+        changed = {}
+        for tid, (obj, before) in list(self.synced.items()):
+            now = self.encoding(obj)
+            if now is not None and now != before:
+                changed[str(tid)] = obj
+                self.synced[tid] = (obj, now)
+        return changed
+
+    # -- the loop -----------------------------------------------------------------------
+    def serve(self):
+        """Answer requests until the grading process says ``end``."""
+        self.trusted, self.synced = {}, {}
+        reply = self.pack({"op": "ready"}, {})
+        while True:
+            text = self.ask(reply)
+            try:
+                message, decoder = self.unpack(text)
+            except CodecError as exc:
+                reply = self.pack({"op": "error", "type": "ValueError", "text": str(exc)}, {})
+                continue
+            if message.get("op") == "end":
+                self.trusted, self.synced = {}, {}
+                return
+            reply = self.answer(message, decoder)
+
+    def answer(self, message, decoder):
+        op = message.get("op")
+        record = []
+        try:
+            with warnings.catch_warnings(record=True) as record:
+                warnings.simplefilter("always")
+                with np.errstate(**message.get("errstate", {})):
+                    value = self.perform(op, message, decoder)
+        except BaseException as exc:  # the student's exception, reported as data
+            return self.report_error(exc, record)
+        try:
+            sync = self.changes()
+            same, shared = self.relations(value, message, decoder)
+            return self.pack(
+                {"op": "result", "warnings": warning_list(record), "same": same, "shared": shared},
+                {"sync": sync, "value": value},
+            )
+        except (CodecError, RecursionError) as exc:
+            text = f"the result cannot be returned to the grader: {exc}"
+            return self.pack(
+                {"op": "error", "type": "ValueError", "builtin": True, "text": text}, {}
+            )
+
+    def report_error(self, exc, record):
+        kind = type(exc)
+        text = error_text(exc)
+        try:
+            sync = self.changes()
+        except Exception:
+            sync = {}
+        message = {
+            "op": "error",
+            "type": kind.__name__,
+            "builtin": kind.__module__ == "builtins",
+            "text": text,
+            "warnings": warning_list(record),
+        }
+        return self.pack(message, {"sync": sync})
+
+    def perform(self, op, message, decoder):
+        if op == "lookup":
+            return {n: self.namespace[n] for n in message["names"] if n in self.namespace}
+        if op == "seed":
+            np.random.seed(message["seed"])
+            random.seed(message["seed"])
+            return None
+        if op == "random_state":
+            return np.random.get_state()
+        target = self.objects[message["target"]]
+        if op == "call":
+            args, kwargs = self.adopt(decoder, message)
+            return target(*args, **kwargs)
+        if op == "getattr":
+            return getattr(target, message["name"])
+        if op == "len":
+            return len(target)
+        if op == "iter":
+            return iter(target)
+        if op == "next":
+            return next(target)
+        if op == "getitem":
+            return target[decoder.decode(message["key"])]
+        if op == "describe":
+            return describe(target)
+        if op == "release":
+            for hid in message["ids"]:
+                obj = self.objects.pop(hid, None)
+                self.handles.pop(id(obj), None)
+            return None
+        raise ValueError(f"unknown request {op!r}")
+
+    def relations(self, value, message, decoder):
+        """Which arguments the result is (``same``) or shares memory with (``shared``)."""
+        if message.get("op") != "call":
+            return [], []
+        args = list(decoder.memo.items())
+        same = [i for i, obj in args if obj is value]
+        shared = []
+        if isinstance(value, np.ndarray):
+            shared = [
+                i
+                for i, obj in args
+                if isinstance(obj, np.ndarray) and obj is not value and np.shares_memory(obj, value)
+            ]
+        return same, shared
+
+    def callback(self, tid, op, name, args, kwargs):
+        """Ask the grading process to call (or get a method of) its object ``tid``."""
+        sync = self.changes()
+        reply = self.pack(
+            {"op": "callback", "target": tid, "kind": op, "name": name},
+            {"sync": sync, "args": list(args), "kwargs": dict(kwargs)},
+        )
+        message, decoder = self.unpack(self.ask(reply))
+        if message.get("op") == "return":
+            return decoder.decode(message["value"])
+        raise rebuild_error(message)
+
+
+def rebuild_error(message):
+    """The exception a callback raised in the grading process, as a builtin exception."""
+    import builtins
+
+    kind = getattr(builtins, str(message.get("type")), None)
+    text = str(message.get("text", ""))
+    if isinstance(kind, type) and issubclass(kind, Exception):
+        return kind(text)
+    return RuntimeError(text)
+
+
+def error_text(exc) -> str:
+    try:
+        text = str(exc)
+    except Exception:
+        text = "(the exception could not be shown)"
+    return text[:MAX_ERROR_TEXT]
+
+
+def warning_list(record):
+    out = []
+    for w in record[:WARNINGS_KEPT]:
+        try:
+            category = w.category.__name__ if w.category.__module__ == "builtins" else "UserWarning"
+            out.append([category, str(w.message)[:MAX_ERROR_TEXT]])
+        except Exception:
+            continue
+    return out
+
+
+def describe(obj, depth=0):
+    """A scikit-learn estimator as data: its class's full name and its parameters."""
+    if depth > 20:
+        raise ValueError("the estimator is nested too deeply")
+    kind = type(obj)
+    params = obj.get_params(deep=False)
+    return {
+        "class": f"{kind.__module__}.{kind.__qualname__}",
+        "params": {k: describe_value(v, depth) for k, v in params.items()},
+    }
+
+
+def describe_value(value, depth):
+    if hasattr(value, "get_params") and not isinstance(value, type):
+        return {"estimator": describe(value, depth + 1)}
+    if isinstance(value, list | tuple):
+        return {
+            "sequence": [describe_value(v, depth + 1) for v in value],
+            "tuple": type(value) is tuple,
+        }
+    if callable(value):
+        return {"callable": value}
+    return {"value": value}
+
+
+def install(namespace, kernel):
+    """Create the agent for the user ``namespace``; ``serve()`` is what requests run."""
+    agent = Agent(namespace, stdin_exchange(kernel))
+    sys.modules[__name__].AGENT = agent
+    return agent
+
+
+def stdin_exchange(kernel):
+    """One ``input()`` round trip on the kernel's stdin channel, without ipykernel's flushes.
+
+    ipykernel's ``raw_input`` waits for the output thread and polls every 10 ms; requests
+    come in thousands per notebook, so the agent talks to the socket itself when it can.
+    """
+    try:
+        socket, session = kernel.stdin_socket, kernel.session
+        kernel._get_shell_context_var(kernel._shell_parent_ident)
+    except Exception:  # another ipykernel: fall back to its public raw_input
+        return kernel.raw_input
+
+    def ask(prompt):
+        ident = kernel._get_shell_context_var(kernel._shell_parent_ident)
+        parent = kernel.get_parent("shell")
+        content = {"prompt": prompt, "password": False}
+        session.send(socket, "input_request", content, parent, ident=ident)
+        while True:
+            socket.poll()
+            _, reply = session.recv(socket, 0)
+            if reply is not None:
+                return reply["content"]["value"]
+
+    return ask
+
+
+def serve():
+    """Entry point of a test cell's request loop."""
+    try:
+        sys.modules[__name__].AGENT.serve()
+    except BaseException:  # the loop itself failed: say so on stderr, the caller times out
+        traceback.print_exc()

@@ -1,0 +1,295 @@
+"""The trusted test runner: walks a submission in order and judges every test cell here.
+
+For each code cell of the (pre-flighted) submission, matched to the instructor's source
+notebook by its grade id:
+
+- an **answer cell**, and any cell the student added, runs in the sandboxed kernel;
+- an **instructor cell** (setup, data, demos) runs in the kernel with the *source's* text,
+  and also here, in the trusted base namespace, so both sides see ``np``, ``X``, ``y``;
+- a **test cell** runs here, with the *source's* text (visible and hidden tests), in a
+  fresh copy of the base namespace where only the graded names (the functions and answers
+  the source's answer cells define) are bound to what the kernel holds right now: data by
+  value, anything else as a :class:`~autograder.runtime.kernel.Handle`.
+
+A test cell scores its points if and only if it raises nothing here. Before each test cell
+the kernel's global random state is seeded from the cell's grade id, so a regrade scores
+the same. A kernel that breaks a cap is killed: the cell it was running fails with the
+reason, and a fresh kernel replays the cells that ran before for the cells that follow.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import copy
+import hashlib
+import io
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import nbformat
+import numpy as np
+from nbformat import NotebookNode
+
+from autograder.runtime.kernel import KernelLost, KernelSession, SubmissionError, one_line
+
+MAX_RESTARTS = 3
+MAX_MESSAGE = 500
+
+
+@dataclass
+class Outcome:
+    """Scores by test cell grade id, the failures' messages, flags and the run notebook."""
+
+    scores: dict[str, float] = field(default_factory=dict)
+    max_scores: dict[str, float] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+    notebook: NotebookNode | None = None
+
+
+def nbgrader_meta(cell: NotebookNode) -> dict:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return meta if isinstance(meta, dict) else {}
+
+
+def cell_kind(cell: NotebookNode) -> str:
+    """``test``, ``answer``, ``instructor`` or ``other`` for a cell of the source notebook."""
+    meta = nbgrader_meta(cell)
+    if cell.cell_type != "code" or not meta.get("grade_id"):
+        return "other"
+    if meta.get("solution"):
+        return "answer"
+    if meta.get("grade"):
+        return "test"
+    return "instructor"
+
+
+def graded_names(source: NotebookNode) -> list[str]:
+    """Names the source's answer cells define at top level: functions, classes, variables."""
+    names: list[str] = []
+    for cell in source.cells:
+        if cell_kind(cell) != "answer":
+            continue
+        for node in ast.parse(cell.source).body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.append(node.name)
+            elif isinstance(node, ast.Assign | ast.AnnAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names += [t.id for t in targets if isinstance(t, ast.Name)]
+    return list(dict.fromkeys(names))
+
+
+def cell_seed(grade_id: str) -> int:
+    """The seed of the kernel's global random state before the test cell ``grade_id``."""
+    return int.from_bytes(hashlib.sha256(grade_id.encode()).digest()[:4], "big")
+
+
+def fresh_namespace(base: dict) -> dict:
+    """A copy of ``base`` in which arrays, lists and dicts are copies too."""
+    out = {}
+    for name, value in base.items():
+        if isinstance(value, np.ndarray | list | dict):
+            try:
+                value = copy.deepcopy(value)
+            except Exception:
+                pass
+        out[name] = value
+    return out
+
+
+class Backend:
+    """What ``course.grading`` asks for while a test cell runs here."""
+
+    def __init__(self, student: str, session: KernelSession) -> None:
+        self.student = student
+        self.session = session
+
+    def random_state(self):
+        return self.session.random_state()
+
+    def call_limit(self, seconds: float):
+        return self.session.call_limit(seconds)
+
+
+class Runner:
+    """Grade submissions of one assignment against its ``source`` notebook.
+
+    ``new_session()`` returns a fresh, unstarted :class:`KernelSession` for each kernel.
+    """
+
+    def __init__(
+        self,
+        source: NotebookNode,
+        new_session: Callable[[], KernelSession],
+        student: str = "student",
+    ) -> None:
+        self.source = source
+        self.new_session = new_session
+        self.student = student
+        self.cells = {
+            nbgrader_meta(c)["grade_id"]: c for c in source.cells if cell_kind(c) != "other"
+        }
+        self.names = graded_names(source)
+        self.points = {
+            gid: float(nbgrader_meta(c).get("points", 0) or 0)
+            for gid, c in self.cells.items()
+            if cell_kind(c) == "test"
+        }
+
+    def run(self, submission: NotebookNode) -> Outcome:
+        """Grade ``submission``; never raises for anything the submission does."""
+        self.session: KernelSession | None = None
+        self.replay: list[str] = []
+        self.restarts = 0
+        self.base: dict = {"__name__": "__main__", "__builtins__": __builtins__}
+        outcome = Outcome(max_scores=dict(self.points))
+        notebook = copy.deepcopy(submission)
+        done: set[str] = set()
+        try:
+            for cell in notebook.cells:
+                if cell.cell_type != "code":
+                    continue
+                gid = nbgrader_meta(cell).get("grade_id")
+                kind = cell_kind(self.cells[gid]) if gid in self.cells else "other"
+                if kind == "test":
+                    cell.source = self.cells[gid].source
+                    cell.outputs = []
+                    if gid in done:
+                        continue
+                    done.add(gid)
+                    failure = self.run_test(gid)
+                    outcome.scores[gid] = 0.0 if failure else self.points[gid]
+                    if failure:
+                        outcome.failures[gid] = failure
+                        cell.outputs = [failure_output(failure)]
+                elif kind == "instructor":
+                    cell.source = self.cells[gid].source
+                    cell.outputs = self.run_in_kernel(cell.source, outcome)
+                    self.run_trusted(cell.source)
+                else:
+                    cell.outputs = self.run_in_kernel(cell.source, outcome)
+        finally:
+            if self.session is not None:
+                self.session.kill()
+        for gid in self.points:
+            if gid not in outcome.scores:
+                outcome.scores[gid] = 0.0
+                outcome.failures[gid] = "this test cell is missing from the notebook"
+                outcome.flags.append(f"missing: test cell {gid} was not in the notebook")
+        outcome.notebook = notebook
+        return outcome
+
+    # -- the kernel ------------------------------------------------------------------------
+    def kernel(self) -> KernelSession:
+        """The live kernel, restarted (with the earlier cells replayed) if it was lost."""
+        if self.session is not None and self.session.alive:
+            return self.session
+        if self.session is not None:
+            self.restarts += 1
+            if self.restarts > MAX_RESTARTS:
+                raise KernelLost(f"the kernel was lost more than {MAX_RESTARTS} times")
+        self.session = self.new_session()
+        self.session.start()
+        for source in self.replay:
+            run = self.session.execute(source)
+            if run.stopped:
+                raise KernelLost(f"replaying the earlier cells failed: {run.stopped}")
+        return self.session
+
+    def run_in_kernel(self, source: str, outcome: Outcome) -> list:
+        """Run a cell in the kernel; a cell that breaks a cap is dropped from the replay."""
+        if not source.strip():
+            return []
+        try:
+            session = self.kernel()
+        except KernelLost as exc:
+            return [stream_output(f"[not run: {exc}]")]
+        run = session.execute(source)
+        if run.stopped:
+            outcome.flags.append(f"stopped: a cell was stopped ({run.stopped})")
+            return [*run.outputs, stream_output(f"[grading stopped this cell: {run.stopped}]")]
+        self.replay.append(source)
+        return run.outputs
+
+    # -- the trusted side --------------------------------------------------------------------
+    def run_trusted(self, source: str) -> None:
+        """Run an instructor cell in the base namespace (its errors are the kernel's to show)."""
+        try:
+            session = self.kernel()
+        except KernelLost:
+            session = None
+        with self.quiet(), contextlib.suppress(Exception):
+            if session is None:
+                exec(compile(source, "<instructor cell>", "exec"), self.base)
+                return
+            with session.serving_cell():
+                bound = self.bind(session, self.base)
+                try:
+                    exec(compile(source, "<instructor cell>", "exec"), self.base)
+                finally:
+                    for name in bound:
+                        if self.base.get(name) is bound[name]:
+                            del self.base[name]
+
+    def run_test(self, gid: str) -> str | None:
+        """Run the test cell ``gid`` here; the failure message, or ``None`` if it passed."""
+        import course.grading as grading
+
+        namespace = fresh_namespace(self.base)
+        code = compile(self.cells[gid].source, f"<test cell {gid}>", "exec")
+        try:
+            session = self.kernel()
+            with session.serving_cell(), self.quiet():
+                session.seed(cell_seed(gid))
+                self.bind(session, namespace)
+                grading._BACKEND = Backend(self.student, session)
+                try:
+                    exec(code, namespace)
+                finally:
+                    grading._BACKEND = None
+        except KernelLost as exc:
+            return f"grading stopped this part: {exc}"
+        except SubmissionError as exc:
+            return f"your code raised {one_line(exc)[len('SubmissionError: ') :]}"
+        except RecursionError:
+            return "RecursionError: maximum recursion depth exceeded"
+        except Exception as exc:  # the test failed: its own message says what
+            return one_line_message(exc)
+        return None
+
+    def bind(self, session: KernelSession, namespace: dict) -> dict:
+        """Bind the graded names the kernel defines into ``namespace``; return them."""
+        found = session.lookup(self.names)
+        namespace.update(found)
+        return found
+
+    @contextlib.contextmanager
+    def quiet(self):
+        """Drop what trusted code prints: feedback shows messages, never output."""
+        sink = io.StringIO()
+        with (
+            contextlib.redirect_stdout(sink),
+            contextlib.redirect_stderr(sink),
+            warnings.catch_warnings(),
+        ):
+            warnings.simplefilter("ignore")
+            yield
+
+
+def one_line_message(exc: BaseException) -> str:
+    """``Type: message`` of a failed test, on one line, shortened."""
+    text = " ".join(str(exc).split())
+    name = type(exc).__name__
+    out = f"{name}: {text}" if text else name
+    return out if len(out) <= MAX_MESSAGE else out[: MAX_MESSAGE - 3] + "..."
+
+
+def failure_output(message: str) -> NotebookNode:
+    name, _, value = message.partition(": ")
+    return nbformat.v4.new_output("error", ename=name, evalue=value, traceback=[message])
+
+
+def stream_output(text: str) -> NotebookNode:
+    return nbformat.v4.new_output("stream", name="stderr", text=text + "\n")
