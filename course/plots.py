@@ -509,7 +509,7 @@ def weight_images(W, shape=(8, 8), ncols=8, titles=None, title=None):
     W = np.asarray(W, dtype=float)
     n_units = W.shape[1]
     nrows = -(-n_units // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.1 * ncols, 1.2 * nrows + 0.3), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.1 * ncols, 1.4 * nrows + 0.4), squeeze=False)
     for k, ax in enumerate(axes.flat):
         ax.set_xticks([])
         ax.set_yticks([])
