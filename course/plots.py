@@ -851,7 +851,9 @@ def constraint_regions(center, hessian, radius=1.0, levels=8, lim=2.5):
 
 
 def coefficient_paths(x, paths: dict, xlabel="", ylabel="weight", logx=False, title=None):
-    """Several sets of coefficient paths over the same x: one colour per coefficient, one line style per set.
+    """Several sets of coefficient paths over the same x.
+
+    One colour per coefficient, one line style per set.
 
     Parameters
     ----------

@@ -28,7 +28,7 @@ def l1_penalty(params: dict, lam: float) -> tuple[float, dict]:
 
 
 def l2_penalty(params: dict, lam: float) -> tuple[float, dict]:
-    """L2 penalty ``lam * sum W^2`` over the weight matrices (seed 001's convention).
+    """L2 penalty ``lam * sum W^2`` over the weight matrices (the course's convention).
 
     Returns
     -------
@@ -132,3 +132,57 @@ class EarlyStopping:
         if self.best_params is not None:
             for k, p in self.best_params.items():
                 params[k] = p.copy()
+
+
+def ridge_solution(X, y, alpha: float) -> np.ndarray:
+    """Minimizer of the L2-penalized mean squared error of a linear model.
+
+    Parameters
+    ----------
+    X : array of shape (N, D); y : array of shape (N,) or (N, K).
+    alpha : penalty strength ``alpha >= 0`` (``alpha > 0`` if ``X`` has rank < D).
+
+    Returns
+    -------
+    w : array of shape (D,) or (D, K).
+
+    Notes
+    -----
+    Minimizes ``1/(2N) ||X w - y||^2 + alpha/2 ||w||^2`` (Goodfellow et al., 2016,
+    §7.1.1): ``w = (H + alpha I)^{-1} X^T y / N`` with ``H = X^T X / N``.
+    scikit-learn's ``Ridge(alpha=N * alpha, fit_intercept=False)`` gives the same ``w``.
+    """
+    X = np.asarray(X, dtype=float)
+    n, d = X.shape
+    return np.linalg.solve(X.T @ X / n + alpha * np.eye(d), X.T @ np.asarray(y, dtype=float) / n)
+
+
+def gradient_descent_path(X, y, lr: float, n_steps: int) -> np.ndarray:
+    """Every iterate of gradient descent on the mean squared error of a linear model, from zero.
+
+    Parameters
+    ----------
+    X : array of shape (N, D); y : array of shape (N,).
+    lr : learning rate ``eps``; the iteration converges for ``eps < 2 / max eig(H)``.
+    n_steps : number of steps ``tau``.
+
+    Returns
+    -------
+    path : array of shape (n_steps + 1, D); ``path[t]`` are the weights after ``t`` steps.
+
+    Notes
+    -----
+    ``w_0 = 0``, ``w_{t+1} = w_t - eps (H w_t - X^T y / N)`` with ``H = X^T X / N``, the
+    gradient of ``1/(2N) ||X w - y||^2``. In the eigenbasis ``H = Q diag(lambda) Q^T``,
+    ``Q^T w_tau = [1 - (1 - eps lambda)^tau] Q^T w*``, while ``ridge_solution`` gives
+    ``Q^T w = lambda / (lambda + alpha) Q^T w*``: early stopping after ``tau`` steps acts
+    like an L2 penalty with ``alpha ~ 1 / (tau eps)`` (Goodfellow et al., 2016, §7.8).
+    """
+    X = np.asarray(X, dtype=float)
+    n, d = X.shape
+    H = X.T @ X / n
+    Xty = X.T @ np.asarray(y, dtype=float) / n
+    path = np.zeros((n_steps + 1, d))
+    for t in range(n_steps):
+        path[t + 1] = path[t] - lr * (H @ path[t] - Xty)
+    return path

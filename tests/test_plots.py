@@ -249,3 +249,29 @@ def test_roc_pr_reports_auc_and_average_precision():
         f"(AP {average_precision_score(y, score):.3f})"
     )
     assert len(roc.lines) == 3 and len(pr.lines) == 4  # diagonal; 2 curves + 2 prevalence lines
+
+
+def test_constraint_regions_l1_solution_is_sparse_l2_is_not():
+    # isotropic loss: the L2 solution is w* scaled to the unit circle, the L1 one the corner (1, 0)
+    fig = plots.constraint_regions([2.0, 0.5], np.eye(2), radius=1.0)
+    assert [ax.get_xlabel() for ax in fig.axes] == ["$w_1$", "$w_1$"]
+    assert np.allclose(fig.constrained_minima["L1"], [1.0, 0.0], atol=1e-3)
+    assert np.allclose(
+        fig.constrained_minima["L2"], np.array([2.0, 0.5]) / np.hypot(2.0, 0.5), atol=1e-3
+    )
+    # a minimum inside the region is its own solution
+    fig = plots.constraint_regions([0.2, 0.1], np.eye(2), radius=1.0)
+    assert np.allclose(fig.constrained_minima["L1"], [0.2, 0.1])
+
+
+def test_coefficient_paths_and_count_histogram():
+    x = np.arange(1, 6)
+    fig = plots.coefficient_paths(x, {"a": np.ones((5, 3)), "b": np.zeros((5, 3))}, logx=True)
+    ax = fig.axes[0]
+    assert len(ax.lines) == 2 * 3 + 1 and ax.get_xscale() == "log"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
+    counts = np.array([3, 4, 4, 5, 5, 5])
+    fig = plots.count_histogram(counts, pmf=(np.arange(3, 6), [0.2, 0.3, 0.5]))
+    ax = fig.axes[0]
+    heights = [p.get_height() for p in ax.patches]
+    assert np.allclose(heights, [1 / 6, 2 / 6, 3 / 6]) and len(ax.lines) == 1
