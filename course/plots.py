@@ -916,3 +916,97 @@ def count_histogram(counts, pmf=None, xlabel="count", title=None):
     ax.set_xlabel(xlabel)
     ax.legend(fontsize=8)
     return _finish(fig, ax, "relative frequency", False, title)
+
+
+def bayes_opt_steps(steps, reference=None, xlabel="hyperparameter", ylabel="score", ylim=None):
+    """Bayesian optimization in one dimension, one column per step.
+
+    Parameters
+    ----------
+    steps : records with attributes ``x, y`` (the evaluations so far), ``grid, mean, std``
+        (the surrogate's posterior on a grid), ``ei`` (the acquisition on that grid) and
+        ``x_next``, e.g. the ``course.tuning.BayesOptStep`` list of ``bayes_opt_1d``.
+    reference : optional ``(x, y)``, the score measured on a grid, drawn for comparison.
+    ylim : optional ``(low, high)`` of the score axis.
+
+    Returns
+    -------
+    The figure: on top the posterior mean, a band of two standard deviations and the
+    evaluations; below the expected improvement; a dashed line at the value chosen next.
+    ``fig.axes`` holds the top row, then the bottom row.
+    """
+    n = len(steps)
+    fig, axes = plt.subplots(
+        2, n, figsize=(min(3.2 * n, 9.6), 4.8), sharex=True, squeeze=False, height_ratios=[2, 1]
+    )
+    for k, step in enumerate(steps):
+        top, bottom = axes[0, k], axes[1, k]
+        if reference is not None:
+            top.plot(*reference, ":", color="grey", lw=1.2, label="measured on a grid")
+        low, high = step.mean - 2 * step.std, step.mean + 2 * step.std
+        top.fill_between(step.grid, low, high, color="C0", alpha=0.2, label="mean ± 2 std")
+        top.plot(step.grid, step.mean, color="C0", label="GP mean")
+        top.plot(step.x, step.y, "o", color="k", ms=5, label="evaluated")
+        top.axvline(step.x_next, color="C3", ls="--", lw=1, label="next evaluation")
+        top.set_title(f"after {len(step.x)} evaluations", fontsize=9)
+        if ylim is not None:
+            top.set_ylim(*ylim)
+        bottom.plot(step.grid, step.ei, color="C2")
+        bottom.axvline(step.x_next, color="C3", ls="--", lw=1)
+        bottom.set_xlabel(xlabel)
+        bottom.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
+    axes[0, 0].set_ylabel(ylabel)
+    axes[1, 0].set_ylabel("expected\nimprovement")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.94))
+    return fig
+
+
+def roc_pr(curves: dict, title=None):
+    """ROC and precision-recall curves side by side, for scored binary predictions.
+
+    Parameters
+    ----------
+    curves : ``{label: (y_true, y_score)}``, arrays of shape (N,): 0/1 labels (1 is the
+        positive class) and scores that are larger for more likely positives.
+
+    Returns
+    -------
+    The figure: the ROC curve (legend: its AUC) on the left, the precision-recall curve
+    (legend: the average precision) on the right; dotted lines show a classifier that
+    guesses, the diagonal and a precision equal to the share of positives.
+    """
+    # only this helper needs scikit-learn's curve computations
+    from sklearn.metrics import (
+        average_precision_score,
+        precision_recall_curve,
+        roc_auc_score,
+        roc_curve,
+    )
+
+    fig, (ax_roc, ax_pr) = plt.subplots(1, 2, figsize=(9, 3.8))
+    ax_roc.plot([0, 1], [0, 1], ":", color="grey", lw=1)
+    for i, (label, (y_true, score)) in enumerate(curves.items()):
+        fpr, tpr, _ = roc_curve(y_true, score)
+        auc = roc_auc_score(y_true, score)
+        ax_roc.plot(fpr, tpr, color=f"C{i}", label=f"{label} (AUC {auc:.3f})")
+        precision, recall, _ = precision_recall_curve(y_true, score)
+        ap = average_precision_score(y_true, score)
+        ax_pr.plot(
+            recall, precision, color=f"C{i}", drawstyle="steps-post", label=f"{label} (AP {ap:.3f})"
+        )
+        ax_pr.axhline(np.mean(y_true), color=f"C{i}", ls=":", lw=1)
+    ax_roc.set_xlabel("false positive rate")
+    ax_roc.set_ylabel("true positive rate (recall)")
+    ax_roc.set_title("ROC curve")
+    ax_roc.legend(fontsize=8, loc="lower right")
+    ax_pr.set_xlabel("recall")
+    ax_pr.set_ylabel("precision")
+    ax_pr.set_ylim(0, 1.02)
+    ax_pr.set_title("precision-recall curve")
+    ax_pr.legend(fontsize=8, loc="lower left")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -242,11 +242,14 @@ def test_roc_pr_reports_auc_and_average_precision():
     score = y + rng.normal(size=200)
     fig = plots.roc_pr({"model": (y, score), "random": (y, rng.uniform(size=200))})
     roc, pr = fig.axes
-    assert [t.get_text() for t in roc.get_legend().get_texts()][0].endswith(
-        f"(AUC {roc_auc_score(y, score):.3f})"
+    assert (
+        roc.get_legend().get_texts()[0].get_text().endswith(f"(AUC {roc_auc_score(y, score):.3f})")
     )
-    assert [t.get_text() for t in pr.get_legend().get_texts()][0].endswith(
-        f"(AP {average_precision_score(y, score):.3f})"
+    assert (
+        pr.get_legend()
+        .get_texts()[0]
+        .get_text()
+        .endswith(f"(AP {average_precision_score(y, score):.3f})")
     )
     assert len(roc.lines) == 3 and len(pr.lines) == 4  # diagonal; 2 curves + 2 prevalence lines
 
