@@ -238,7 +238,8 @@ def curve_panels(panels: dict, xlabel="epoch", ylabel="loss", logy=False, ylim=N
 
     A curve that becomes ``inf`` or ``nan`` (a diverging run) would silently end
     where it leaves the finite numbers; here its last finite point gets a cross
-    and a note saying at which x it turned ``inf``/``nan``.
+    (drawn at the top edge if it lies above ``ylim``) and a note in the panel says
+    from which x on the curve is ``inf``/``nan`` and what its last finite value was.
 
     Parameters
     ----------
@@ -250,13 +251,18 @@ def curve_panels(panels: dict, xlabel="epoch", ylabel="loss", logy=False, ylim=N
 
     Returns
     -------
-    The figure; ``fig.axes`` are in the order of ``panels``.
+    The figure; ``fig.axes`` are in the order of ``panels``. The legend sits
+    under the panels, where it hides no data.
     """
     labels = list(dict.fromkeys(label for series in panels.values() for label in series))
     colors = {label: f"C{k}" for k, label in enumerate(labels)}
-    width = min(4.6 * len(panels), 9.6)
-    fig, axes = plt.subplots(1, len(panels), figsize=(width, 3.6), sharey=True, squeeze=False)
+    width = min(4.6 * len(panels), 9.6) if len(panels) > 1 else 5.6
+    fig, axes = plt.subplots(1, len(panels), figsize=(width, 3.9), sharey=True, squeeze=False)
     for ax, (title, series) in zip(axes[0], panels.items(), strict=True):
+        if logy:
+            ax.set_yscale("log")
+        if ylim is not None:
+            ax.set_ylim(*ylim)
         notes = []
         for label, values in series.items():
             values = np.asarray(values, dtype=float)
@@ -266,9 +272,14 @@ def curve_panels(panels: dict, xlabel="epoch", ylabel="loss", logy=False, ylim=N
             if bad.size:
                 first = bad[0]
                 what = "nan" if np.isnan(values[first]) else "inf"
-                notes.append(f"{label}: {what} from {xlabel} {x[first]}")
+                note = f"{label}: {what} from {xlabel} {x[first]}"
                 if first > 0:
-                    ax.plot(x[first - 1], values[first - 1], "x", color=colors[label], ms=10, mew=2)
+                    last = values[first - 1]
+                    note += f"\n(last finite value {last:.2g})"
+                    shown = last if ylim is None else min(last, ylim[1])
+                    ax.plot(x[first - 1], shown, "x", color=colors[label], ms=10, mew=2.5)
+                    ax.lines[-1].set_clip_on(False)
+                notes.append(note)
         if notes:
             ax.text(
                 0.97,
@@ -282,14 +293,13 @@ def curve_panels(panels: dict, xlabel="epoch", ylabel="loss", logy=False, ylim=N
             )
         ax.set_xlabel(xlabel)
         ax.set_title(title, fontsize=10)
-        if logy:
-            ax.set_yscale("log")
-        if ylim is not None:
-            ax.set_ylim(*ylim)
         ax.grid(alpha=0.3)
     axes[0, 0].set_ylabel(ylabel)
-    axes[0, -1].legend(fontsize=8, loc="lower left")
-    fig.tight_layout()
+    handles = [plt.Line2D([], [], color=colors[label]) for label in labels]
+    fig.legend(
+        handles, labels, loc="lower center", ncol=min(len(labels), 4), fontsize=9, frameon=False
+    )
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
 
 
