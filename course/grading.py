@@ -83,6 +83,47 @@ def global_random_state():
     return np.random.get_state() if _BACKEND is None else _BACKEND.random_state()
 
 
+def as_estimator(model):
+    """An unfitted copy of a scikit-learn ``model`` to test: ``sklearn.base.clone`` of it.
+
+    At grading, the copy is rebuilt in the grader's process from the model's description
+    (class names and parameters), so what is tested is what the model says it is.
+    """
+    if _BACKEND is not None:
+        return _BACKEND.as_estimator(model)
+    from sklearn.base import clone
+
+    return clone(model)
+
+
+def is_fitted(model) -> bool:
+    """Whether ``model`` or any step of it has been fitted (scikit-learn's rule)."""
+    if _BACKEND is not None:
+        return _BACKEND.is_fitted(model)
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    parts = [model] + [step for _, step in getattr(model, "steps", [])]
+    for part in parts:
+        if part is None or isinstance(part, str):
+            continue
+        try:
+            check_is_fitted(part)
+        except NotFittedError:
+            continue
+        except TypeError:
+            continue
+        return True
+    return False
+
+
+def student_id() -> str:
+    """The student's id: the grader's at grading, else the JupyterHub user name, else ``""``."""
+    import os
+
+    return os.environ.get("COURSE_STUDENT_ID") or os.environ.get("JUPYTERHUB_USER") or ""
+
+
 def call_limit(seconds: float):
     """A context in which one call to the student's code may take up to ``seconds``."""
     return contextlib.nullcontext() if _BACKEND is None else _BACKEND.call_limit(seconds)

@@ -285,7 +285,16 @@ def describe(obj, depth=0):
     return {
         "class": f"{kind.__module__}.{kind.__qualname__}",
         "params": {k: describe_value(v, depth) for k, v in params.items()},
+        "fitted": is_fitted(obj),
     }
+
+
+def is_fitted(obj) -> bool:
+    """scikit-learn's rule: an estimator is fitted once it has attributes ending in ``_``."""
+    try:
+        return any(k.endswith("_") and not k.startswith("__") for k in vars(obj))
+    except TypeError:
+        return False
 
 
 def describe_value(value, depth):

@@ -106,6 +106,15 @@ class Handle:
     def __bool__(self) -> bool:
         return True
 
+    def __copy__(self):
+        return self  # a handle is a reference: a copy refers to the same kernel object
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __reduce__(self):
+        raise TypeError("a handle to the submission's object cannot be pickled")
+
     def __repr__(self) -> str:
         return f"<object #{self._hid} of the submission>"
 
@@ -492,6 +501,10 @@ class KernelSession:
         if type(found) is not dict:
             self.lose("the kernel answered a lookup with something that is not a dict")
         return {k: v for k, v in found.items() if k in names}
+
+    def describe(self, handle: Handle):
+        """The kernel's description of an estimator: class names and parameters, as data."""
+        return self.request({"op": "describe", "target": handle._hid})
 
     def seed(self, seed: int) -> None:
         self.request({"op": "seed", "seed": int(seed)})

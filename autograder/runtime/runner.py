@@ -112,6 +112,20 @@ class Backend:
     def call_limit(self, seconds: float):
         return self.session.call_limit(seconds)
 
+    def as_estimator(self, obj):
+        from autograder.runtime.kernel import Handle
+        from autograder.runtime.rebuild import rebuild
+
+        if not isinstance(obj, Handle):
+            raise AssertionError("the model is plain data, not a scikit-learn estimator")
+        return rebuild(self.session.describe(obj))
+
+    def is_fitted(self, obj) -> bool:
+        from autograder.runtime.kernel import Handle
+        from autograder.runtime.rebuild import any_fitted
+
+        return isinstance(obj, Handle) and any_fitted(self.session.describe(obj))
+
 
 class Runner:
     """Grade submissions of one assignment against its ``source`` notebook.
@@ -192,6 +206,8 @@ class Runner:
                 raise KernelLost(f"the kernel was lost more than {MAX_RESTARTS} times")
         self.session = self.new_session()
         self.session.start()
+        identify = f"__import__('os').environ['COURSE_STUDENT_ID'] = {self.student!r}"
+        self.session.execute(identify, silent=True)
         for source in self.replay:
             run = self.session.execute(source)
             if run.stopped:
