@@ -1,8 +1,8 @@
 """Autograde an edited exercises notebook from a test, exactly as ``grader grade`` would.
 
-The notebook goes through the same pre-flight and the same nbgrader run as a real
-submission (stderr in a test cell scores it 0, test cells are restored from the source), in
-this process, with the kit built once per assignment and process. Usage in a module's tests::
+The notebook goes through the same pre-flight and the same trusted runtime as a real
+submission (test cells come from the source and run in this process, the student's cells
+in a kernel), with the kit built once per assignment and process. Usage in a module's tests::
 
     import pytest
     from autograder.testing import autograde, edit_cell, exercises
@@ -42,8 +42,9 @@ def autograde(
     notebook: NotebookNode | str | Path,
     course_dir: str | Path = REPO_ROOT,
     cell_timeout: int | None = None,
+    student: str = "student",
 ) -> dict[str, float]:
-    """Autograde ``notebook`` (a notebook, or a path to one) as a submission of ``assignment``.
+    """Autograde ``notebook`` (a notebook, or a path to one) as ``student``'s submission.
 
     Returns the points per test cell's grade id. Raises ``AssertionError`` if the notebook is
     rejected or nbgrader fails on it, with the one-line reason.
@@ -55,7 +56,7 @@ def autograde(
     checked = preflight(nbformat.writes(notebook).encode(), release)
     if checked.notebook is None:
         raise AssertionError(f"the submission was rejected: {checked.rejection}")
-    task = GradeTask(assignment, "student", nbformat.writes(checked.notebook), digest="test")
+    task = GradeTask(assignment, student, nbformat.writes(checked.notebook), digest="test")
     result = module_grader(assignment, str(course_dir), cell_timeout).grade(task)
     if result.status != GRADED:
         raise AssertionError(f"autograding failed: {'; '.join(result.flags)}")
