@@ -147,7 +147,8 @@ def gelu_grad(z):
 
     Notes
     -----
-    Seed deck 001 prints ``Phi(z) + z phi(z) / 2``; the product rule on
+    The activation table on the slides of *CSE-403 Machine Learning, Chapter 6:
+    Neural Networks* prints ``Phi(z) + z phi(z) / 2``; the product rule on
     ``z Phi(z)`` gives ``Phi(z) + z phi(z)``.
     """
     z = _as_float(z)
