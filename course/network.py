@@ -44,7 +44,8 @@ from course.regularization import l1_penalty, l2_penalty
 def count_parameters(layer_sizes) -> int:
     """Number of weights and biases, ``sum(n_in * n_out + n_out)`` over the layers.
 
-    Seed 001's networks: ``[3, 4, 2]`` has 26 parameters, ``[3, 4, 4, 1]`` has 41.
+    The two networks on the slides of *CSE-403 Machine Learning, Chapter 6: Neural Networks*:
+    ``[3, 4, 2]`` has 26 parameters, ``[3, 4, 4, 1]`` has 41.
     """
     return sum(n_in * n_out + n_out for n_in, n_out in pairwise(layer_sizes))
 
@@ -375,7 +376,8 @@ class MLP:
 
 
 def worked_example_update(lr: float = 0.9) -> dict:
-    """Seed 001's worked backpropagation example: the parameters after one step.
+    """The worked backpropagation example of *CSE-403 Machine Learning, Chapter 6: Neural
+    Networks*: the parameters after one step.
 
     The 3-2-1 network has sigmoid units everywhere; units 4 and 5 form the
     hidden layer, unit 6 is the output. With input ``x = (1, 0, 1)``, target
