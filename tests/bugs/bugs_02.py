@@ -142,17 +142,31 @@ BUGS = [
     },
     # questions
     {
-        "name": "question 1: counts the input layer",
+        "name": "question 1: forgets the biases (counts only the extra weights)",
         "cell": "answer_q1",
-        "old": 'answer_q1 = "b"',
+        "old": 'answer_q1 = "d"',
+        "new": 'answer_q1 = "b"',
+        "loses": ["test_answer_q1"],
+    },
+    {
+        "name": "question 1: assumes the parameter count doubles with the hidden widths",
+        "cell": "answer_q1",
+        "old": 'answer_q1 = "d"',
         "new": 'answer_q1 = "a"',
         "loses": ["test_answer_q1"],
     },
     {
-        "name": "question 2: argmax over the batch",
+        "name": "question 2: shapes transposed (features first instead of batch first)",
         "cell": "answer_q2",
-        "old": 'answer_q2 = "c"',
-        "new": 'answer_q2 = "d"',
+        "old": 'answer_q2 = "a"',
+        "new": 'answer_q2 = "c"',
+        "loses": ["test_answer_q2"],
+    },
+    {
+        "name": "question 2: the second layer's z taken with the first layer's width",
+        "cell": "answer_q2",
+        "old": 'answer_q2 = "a"',
+        "new": 'answer_q2 = "b"',
         "loses": ["test_answer_q2"],
     },
 ]
