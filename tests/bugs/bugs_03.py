@@ -315,8 +315,8 @@ BUGS = [
     {
         "name": "question 2: softmax then a separate log",
         "cell": "q2_multiclass_logits",
-        "old": 'answer_q2 = "d"',
-        "new": 'answer_q2 = "c"',
+        "old": 'answer_q2 = "c"',
+        "new": 'answer_q2 = "a"',
         "loses": ["test_q2_multiclass_logits"],
     },
 ]
