@@ -10,7 +10,7 @@ BUGS = [
         "loses": ["test_xavier_normal"],
     },
     {
-        "name": "xavier_normal uses LeCun's variance 1 / fan_in (deck 003)",
+        "name": "xavier_normal uses LeCun's variance 1 / fan_in (the Part II slides' Xavier)",
         "cell": "xavier_normal",
         "old": "std = gain * math.sqrt(2.0 / (fan_in + fan_out))",
         "new": "std = gain * math.sqrt(1.0 / fan_in)",
@@ -38,7 +38,7 @@ BUGS = [
         "loses": ["test_xavier_uniform"],
     },
     {
-        "name": "xavier_uniform uses deck 000's mixed bound sqrt(6) / sqrt(fan_in) * ...",
+        "name": "xavier_uniform uses the mixed fan_in bound of the Neural Network Block slides",
         "cell": "xavier_uniform",
         "old": "a = gain * math.sqrt(6.0 / (fan_in + fan_out))",
         "new": "a = gain * math.sqrt(6.0 / fan_in)",
@@ -259,24 +259,31 @@ BUGS = [
     },
     # ---- questions
     {
-        "name": "Xavier chosen for ReLU",
+        "name": "Q1: Xavier's uniform bound chosen for a ReLU layer",
         "cell": "answer_q1",
-        "old": 'answer_q1 = "b"',
+        "old": 'answer_q1 = "c"',
         "new": 'answer_q1 = "a"',
         "loses": ["test_answer_q1"],
     },
     {
-        "name": "He chosen for tanh",
+        "name": "Q1: He's standard deviation used as the uniform bound",
+        "cell": "answer_q1",
+        "old": 'answer_q1 = "c"',
+        "new": 'answer_q1 = "b"',
+        "loses": ["test_answer_q1"],
+    },
+    {
+        "name": "Q2: plain He for leaky ReLU (the kept negative half ignored)",
         "cell": "answer_q2",
-        "old": 'answer_q2 = "b"',
-        "new": 'answer_q2 = "a"',
+        "old": 'answer_q2 = "a"',
+        "new": 'answer_q2 = "b"',
         "loses": ["test_answer_q2"],
     },
     {
-        "name": "small weights believed to saturate tanh",
+        "name": "Q3: ReLU's halving of the mean square forgotten",
         "cell": "answer_q3",
-        "old": 'answer_q3 = "b"',
-        "new": 'answer_q3 = "a"',
+        "old": 'answer_q3 = "d"',
+        "new": 'answer_q3 = "c"',
         "loses": ["test_answer_q3"],
     },
 ]
