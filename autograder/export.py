@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from autograder.coursedir import Course
 from autograder.gradebook import recorded_results
-from autograder.review import INTEGRITY, WITHHELD
+from autograder.review import REVIEW, WITHHELD
 
 HARDEST_SHOWN = 5
 
@@ -137,12 +137,12 @@ def review_table(flags: dict[str, list[str]]) -> str:
         f"<tr><td>{html.escape(student)}</td><td><code>{html.escape(flag)}</code></td></tr>"
         for student in sorted(flags)
         for flag in flags[student]
-        if any(f": {kind}: " in flag for kind in (INTEGRITY, WITHHELD))
+        if any(f": {kind}: " in flag for kind in (REVIEW, WITHHELD))
     )
     if not rows:
         return "<h2>For review</h2><p>No integrity flags.</p>"
     return (
-        "<h2>For review</h2><p>Scores of flagged notebooks are recorded as 0 until reviewed."
+        "<h2>For review</h2><p>Points of flagged parts are recorded as 0 until reviewed."
         f"</p><table border='1'><tr><th>student</th><th>flag</th></tr>{rows}</table>"
     )
 

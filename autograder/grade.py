@@ -200,7 +200,7 @@ def prepare(
         return unsuccessful(placeholder, REJECTED, checked.rejection or "unreadable")
     flags = [f"repaired: {note}" for note in checked.repairs]
     flags += [f"integrity: {p}" for check in checks for p in check(checked.notebook, release)]
-    flags += integrity_flags(checked.notebook, reference, release)
+    flags += integrity_flags(checked.notebook, reference)
     return submission.task(checked.notebook, flags)
 
 

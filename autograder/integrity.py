@@ -1,198 +1,214 @@
-"""Static integrity check of a submission's answer cells, before anything runs.
+"""The one static rule that can hold back points: a graded function must be the student's own.
 
-The policy comes from the instructor's notebook, never from the submission: its metadata
-``{"course": {"allowed_imports": [...]}}`` lists the modules answer cells may import, and
-its answer cells name the graded functions. An answer cell violates the policy when it
+Everything a student writes outside a graded function is free: scratch cells, magics,
+plots, ``help``, any import, any variable name. Only the code of a graded function (a
+top-level ``def`` of the instructor's answer cells), together with the student's own
+helper functions it calls, is read, and only for three things:
 
-- imports a module outside that list (submodules of a listed module are fine);
-- reaches the interpreter or IPython around the tests: ``get_ipython``, ``exec``, ``eval``,
-  ``compile``, ``__import__``, ``globals``, ``setattr``, ``open``, ``exit`` ..., dunder
-  attributes such as ``__builtins__`` or ``__globals__``, magics and shell escapes;
-- assigns to (or deletes) an attribute of an imported module, e.g. ``np.allclose = ...``;
-- reads or writes files through NumPy (``np.load``, ``np.save``, ``tofile``, ...);
-- takes a graded function from elsewhere: imports a graded name, or binds it other than
-  with ``def``.
+- it uses the ``course`` reference of the same name (``course.activations.sigmoid``, an
+  alias of it, or a registry entry such as ``ACTIVATIONS["sigmoid"]``);
+- it uses a library equivalent the instructor names in the notebook's metadata
+  (``{"course": {"equivalents": {"sigmoid": ["scipy.special.expit"]}}}``);
+- it uses reflection that could reach either by a computed name: ``getattr`` with a
+  non-constant name, ``sys.modules``, ``importlib``, ``__import__``, ``eval``/``exec``/
+  ``compile``, ``globals``/``vars``, frames, or dunder attributes such as ``__dict__``.
 
-Each violation names the cell, the line and the reason, so the instructor's report can
-show the offending line.
+Each finding holds back the points of the test cells that grade that one function, pending
+the instructor's review, with the line quoted; every other cell is scored as usual. This is a
+review aid, not a defence: the tests run outside the student's kernel, so no code a student
+writes can change how their results are judged.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from IPython.core.inputtransformer2 import TransformerManager
 from nbformat import NotebookNode
 
-FORBIDDEN_NAMES = frozenset(
+REFLECTION_CALLS = frozenset({"__import__", "eval", "exec", "compile", "globals", "vars"})
+REFLECTION_MODULES = ("importlib", "inspect")
+REFLECTION_PATHS = frozenset({"sys.modules", "sys._getframe", "builtins.__import__"})
+REFLECTION_ATTRIBUTES = frozenset(
     {
-        "get_ipython", "exec", "eval", "compile", "__import__", "globals", "locals", "vars",
-        "setattr", "delattr", "open", "input", "breakpoint", "exit", "quit", "help",
-        "memoryview", "__builtins__", "__loader__", "__spec__",
+        "__dict__", "__globals__", "__builtins__", "__code__", "__closure__", "__subclasses__",
+        "__getattribute__", "__import__", "__loader__", "__spec__", "__self__", "__func__",
+        "f_back", "f_globals", "f_locals", "f_builtins", "gi_frame", "tb_frame",
     }
 )  # fmt: skip
-FILE_ATTRIBUTES = frozenset(
-    {
-        "load", "save", "savez", "savez_compressed", "loadtxt", "savetxt", "genfromtxt",
-        "fromfile", "tofile", "memmap", "fromregex", "DataSource", "open",
-    }
-)  # fmt: skip
-ALLOWED_DUNDERS = frozenset({"__init__", "__call__", "__name__", "__repr__", "__len__"})
 
 
 @dataclass(frozen=True)
-class Violation:
-    """One breach of the policy: where it is and why it is not allowed."""
+class Finding:
+    """Why one graded function's points are held back: where, what, and which tests."""
 
-    cell: str
-    line: int
-    code: str
+    function: str
+    line: str
     reason: str
+    tests: tuple[str, ...]
 
     def __str__(self) -> str:
-        return f"{self.cell}, line {self.line}: {self.reason}: {self.code.strip()}"
+        return f"{self.function}: {self.reason}: {self.line.strip()[:120]}"
 
 
-def answer_cells(notebook: NotebookNode) -> list[NotebookNode]:
-    """The cells nbgrader marks as solutions (autograded answers)."""
-    return [
-        cell
-        for cell in notebook.cells
-        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution")
-    ]
-
-
-def policy(reference: NotebookNode) -> tuple[list[str], set[str]]:
-    """The allowed imports and the graded function names of the instructor's notebook."""
-    allowed = list(reference.metadata.get("course", {}).get("allowed_imports", []))
-    graded = set()
-    for cell in answer_cells(reference):
-        try:
-            tree = ast.parse(cell.source)
-        except SyntaxError:
-            continue
-        graded |= {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
-    return allowed, graded
-
-
-def check(submission: NotebookNode, reference: NotebookNode) -> list[Violation]:
-    """Every violation in the answer cells of ``submission`` under ``reference``'s policy."""
-    allowed, graded = policy(reference)
-    modules = imported_names(submission)
-    violations = []
-    for index, cell in enumerate(answer_cells(submission)):
-        name = cell.metadata["nbgrader"].get("grade_id", f"answer cell {index + 1}")
-        violations += check_source(cell.source, name, allowed, graded, modules)
-    return violations
-
-
-def imported_names(notebook: NotebookNode) -> set[str]:
-    """Names that imports bind in any code cell (``np`` from a setup cell's ``import numpy``)."""
-    names = set()
-    for cell in notebook.cells:
+def graded_cells(reference: NotebookNode) -> dict[str, tuple[str, ...]]:
+    """Each graded function of the instructor's notebook and the test cells that follow it."""
+    out: dict[str, list[str]] = {}
+    current: list[str] = []
+    for cell in reference.cells:
+        meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type != "code":
             continue
-        try:
-            tree = ast.parse(TransformerManager().transform_cell(cell.source))
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import | ast.ImportFrom):
-                names |= {(a.asname or a.name).split(".")[0] for a in node.names}
-    return names - {"*"}
+        if meta.get("solution"):
+            current = [n.name for n in parse(cell.source).body if isinstance(n, ast.FunctionDef)]
+            for name in current:
+                out.setdefault(name, [])
+        elif meta.get("grade") and meta.get("grade_id"):
+            for name in current:
+                out[name].append(meta["grade_id"])
+    return {name: tuple(tests) for name, tests in out.items()}
 
 
-def check_source(
-    source: str,
-    cell: str,
-    allowed: Iterable[str],
-    graded: set[str],
-    modules: Iterable[str] = (),
-) -> list:
-    """Violations in one answer cell's source (IPython syntax is translated first).
-
-    ``modules`` are names other cells bound by imports: assigning to their attributes counts
-    as patching a module too.
-    """
-    python = TransformerManager().transform_cell(source)
-    lines = python.splitlines()
+def parse(source: str) -> ast.Module:
+    """A cell's syntax tree (IPython syntax translated); an empty module if it does not parse."""
     try:
-        tree = ast.parse(python)
-    except SyntaxError:
-        return []  # code that does not parse fails its tests at run time
-    visitor = _Checker(set(allowed), graded)
-    visitor.modules |= set(modules)
-    visitor.visit(tree)
-    return [
-        Violation(cell, line, lines[line - 1] if 0 < line <= len(lines) else "", reason)
-        for line, reason in visitor.found
-    ]
+        return ast.parse(TransformerManager().transform_cell(source))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ast.Module(body=[], type_ignores=[])
 
 
-def _module_allowed(module: str, allowed: set[str]) -> bool:
-    return any(module == a or module.startswith(a + ".") for a in allowed)
+def review(submission: NotebookNode, reference: NotebookNode) -> list[Finding]:
+    """Findings for every graded function the submission defines."""
+    graded = graded_cells(reference)
+    equivalents = reference.metadata.get("course", {}).get("equivalents", {})
+    aliases: dict[str, str] = {}
+    functions: dict[str, tuple[ast.FunctionDef, list[str]]] = {}
+    for cell in submission.cells:
+        if cell.cell_type != "code":
+            continue
+        source = cell.source
+        tree = parse(source)
+        for node in tree.body:
+            record_alias(node, aliases)
+            if isinstance(node, ast.FunctionDef):
+                functions[node.name] = (node, source.splitlines())
+    findings = bindings(submission, graded, equivalents)
+    for name, tests in graded.items():
+        if name not in functions:
+            continue
+        forbidden = {f"course.{name}"} | set(equivalents.get(name, []))
+        for helper in reachable(name, functions):
+            node, lines = functions[helper]
+            for lineno, reason in scan(node, name, forbidden, dict(aliases)):
+                line = lines[lineno - 1] if 0 < lineno <= len(lines) else ""
+                findings.append(Finding(name, line, reason, tests))
+    return findings
 
 
-def _root_name(node: ast.expr) -> str | None:
-    while isinstance(node, ast.Attribute | ast.Subscript):
-        node = node.value
-    return node.id if isinstance(node, ast.Name) else None
+def bindings(submission: NotebookNode, graded: dict, equivalents: dict) -> list[Finding]:
+    """Graded names bound, at top level, to the reference or an equivalent instead of a def."""
+    aliases: dict[str, str] = {}
+    found = []
+    for cell in submission.cells:
+        if cell.cell_type != "code":
+            continue
+        lines = cell.source.splitlines()
+        for node in parse(cell.source).body:
+            record_alias(node, aliases)
+            targets = []
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                targets = [(a.asname or a.name).split(".")[0] for a in node.names]
+            elif isinstance(node, ast.Assign):
+                targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
+            for name in targets:
+                path = aliases.get(name, "")
+                forbidden = {f"course.{name}", *equivalents.get(name, [])}
+                if name in graded and (is_reference(path, name) or path in forbidden):
+                    line = lines[node.lineno - 1] if 0 < node.lineno <= len(lines) else ""
+                    reason = f"binds `{name}` to `{path}` instead of defining it"
+                    found.append(Finding(name, line, reason, graded[name]))
+    return found
 
 
-class _Checker(ast.NodeVisitor):
-    """Collects ``(line, reason)`` pairs over one cell's syntax tree."""
-
-    def __init__(self, allowed: set[str], graded: set[str]):
-        self.allowed = allowed
-        self.graded = graded
-        self.modules: set[str] = set()
-        self.found: list[tuple[int, str]] = []
-
-    def flag(self, node: ast.AST, reason: str) -> None:
-        self.found.append((node.lineno, reason))
-
-    def visit_Import(self, node: ast.Import) -> None:
-        for alias in node.names:
-            if not _module_allowed(alias.name, self.allowed):
-                self.flag(node, f"import of `{alias.name}` is not allowed here")
-            self.modules.add((alias.asname or alias.name).split(".")[0])
-
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        module = node.module or ""
-        if node.level or not _module_allowed(module, self.allowed):
-            self.flag(node, f"import from `{module or '.'}` is not allowed here")
-        for alias in node.names:
-            if alias.name == "*":
-                self.flag(node, "`import *` is not allowed")
-            elif (alias.asname or alias.name) in self.graded or alias.name in self.graded:
-                self.flag(node, f"the graded function `{alias.name}` must be your own `def`")
+def record_alias(node: ast.stmt, aliases: dict[str, str]) -> None:
+    """Record what an import or a plain alias assignment binds (``np`` -> ``numpy``)."""
+    if isinstance(node, ast.Import):
+        for a in node.names:
+            if a.asname:
+                aliases[a.asname] = a.name
             else:
-                self.modules.add(alias.asname or alias.name)
+                aliases[a.name.split(".")[0]] = a.name.split(".")[0]
+    elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+        for a in node.names:
+            aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+    elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target, path = node.targets[0], dotted(node.value, aliases)
+        if isinstance(target, ast.Name) and path:
+            aliases[target.id] = path
 
-    def visit_Name(self, node: ast.Name) -> None:
-        if node.id in FORBIDDEN_NAMES:
-            self.flag(node, f"`{node.id}` is not allowed in answers")
-        if isinstance(node.ctx, ast.Store) and node.id in self.graded:
-            self.flag(node, f"the graded function `{node.id}` must be defined with `def`")
 
-    def visit_Attribute(self, node: ast.Attribute) -> None:
-        attr = node.attr
-        if attr.startswith("__") and attr.endswith("__") and attr not in ALLOWED_DUNDERS:
-            self.flag(node, f"the attribute `{attr}` is not allowed in answers")
-        elif attr in FILE_ATTRIBUTES and isinstance(node.ctx, ast.Load):
-            self.flag(node, f"file access (`.{attr}`) is not allowed in answers")
-        if isinstance(node.ctx, ast.Store | ast.Del) and _root_name(node) in self.modules:
-            self.flag(node, f"changing the module attribute `{attr}` is not allowed")
-        self.generic_visit(node)
+def dotted(node: ast.expr, aliases: dict[str, str]) -> str | None:
+    """The dotted path an expression names (``A.sigmoid`` -> ``course.activations.sigmoid``)."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name) and node.id in aliases:
+        return ".".join([aliases[node.id], *reversed(parts)])
+    return None
 
-    def visit_Subscript(self, node: ast.Subscript) -> None:
-        if isinstance(node.ctx, ast.Store | ast.Del) and _root_name(node) in self.modules:
-            self.flag(node, "changing an imported module's contents is not allowed")
-        self.generic_visit(node)
 
-    def visit_Global(self, node: ast.Global) -> None:
-        for name in node.names:
-            if name in self.modules:
-                self.flag(node, f"rebinding the module `{name}` is not allowed")
+def reachable(name: str, functions: dict) -> list[str]:
+    """``name`` and the student's top-level functions it calls, directly or not."""
+    seen, stack = [], [name]
+    while stack:
+        current = stack.pop()
+        if current in seen or current not in functions:
+            continue
+        seen.append(current)
+        node = functions[current][0]
+        stack += [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in functions]
+    return seen
+
+
+def scan(function: ast.FunctionDef, name: str, forbidden: set[str], aliases: dict) -> list:
+    """``(line, reason)`` for each use of the reference, an equivalent or reflection."""
+    found = []
+    for node in ast.walk(function):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            record_alias(node, aliases)
+            for a in node.names:
+                module = node.module if isinstance(node, ast.ImportFrom) else a.name
+                if (module or "").split(".")[0] in REFLECTION_MODULES:
+                    found.append((node.lineno, "reflection (importlib/inspect)"))
+    for node in ast.walk(function):
+        path = dotted(node, aliases) if isinstance(node, ast.Attribute | ast.Name) else None
+        if path and (is_reference(path, name) or path in forbidden):
+            found.append((node.lineno, f"uses `{path}`, the reference or an equivalent of `{name}`"))
+        elif path and (path in REFLECTION_PATHS or path.split(".")[0] in REFLECTION_MODULES):
+            found.append((node.lineno, f"reflection (`{path}`)"))
+        if isinstance(node, ast.Subscript):
+            base = dotted(node.value, aliases)
+            key = node.slice
+            if base and base.startswith("course.") and isinstance(key, ast.Constant):
+                if key.value == name:
+                    found.append((node.lineno, f"takes `{name}` from the course's `{base}`"))
+        if isinstance(node, ast.Attribute) and node.attr in REFLECTION_ATTRIBUTES:
+            found.append((node.lineno, f"reflection (`.{node.attr}`)"))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            called = node.func.id
+            if called in REFLECTION_CALLS and called not in aliases:
+                found.append((node.lineno, f"reflection (`{called}`)"))
+            if called in ("getattr", "setattr") and not (
+                len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)
+            ):
+                found.append((node.lineno, f"`{called}` with a computed name"))
+    unique = sorted(set(found))
+    return unique
+
+
+def is_reference(path: str, name: str) -> bool:
+    """Whether ``path`` names the ``course`` object called ``name`` (in any module)."""
+    parts = path.split(".")
+    return parts[0] == "course" and parts[-1] == name and len(parts) >= 2
