@@ -1,102 +1,114 @@
-"""autograder.integrity: the static policy on answer cells."""
+"""The one static rule: a graded function that uses the reference holds back its own tests."""
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from autograder.integrity import check, check_source, policy
+from autograder.integrity import graded_cells, review
 
 pytestmark = pytest.mark.autograder
 
-ALLOWED = ["numpy", "math", "course.activations"]
-GRADED = {"sigmoid", "softmax"}
+
+def cell(source: str, grade_id: str | None = None, kind: str = "answer") -> nbformat.NotebookNode:
+    made = new_code_cell(source)
+    if grade_id:
+        made.metadata["nbgrader"] = {
+            "grade_id": grade_id,
+            "solution": kind == "answer",
+            "grade": kind == "test",
+            "locked": kind != "answer",
+            "points": 1 if kind == "test" else 0,
+        }
+    return made
 
 
-def answer(source: str, grade_id: str = "sigmoid") -> nbformat.NotebookNode:
-    cell = new_code_cell(source)
-    cell.metadata["nbgrader"] = {
-        "solution": True,
-        "grade": False,
-        "grade_id": grade_id,
-        "locked": False,
-        "schema_version": 3,
-        "task": False,
+def reference() -> nbformat.NotebookNode:
+    nb = new_notebook(
+        cells=[
+            cell("import numpy as np\nfrom course.activations import ACTIVATIONS", "setup", "setup"),
+            cell("def sigmoid(z):\n    return 1 / (1 + np.exp(-z))", "sigmoid"),
+            cell("assert sigmoid(0) == 0.5", "test_sigmoid", "test"),
+            cell("def relu(z):\n    return np.maximum(z, 0)", "relu"),
+            cell("assert relu(1) == 1", "test_relu", "test"),
+            cell("assert relu(2) == 2", "test_relu_more", "test"),
+        ]
+    )
+    nb.metadata["course"] = {"equivalents": {"sigmoid": ["scipy.special.expit"]}}
+    return nb
+
+
+def submission(*answers: str, extra: str = "") -> nbformat.NotebookNode:
+    nb = reference()
+    nb.cells[1].source, nb.cells[3].source = answers
+    if extra:
+        nb.cells.insert(1, cell(extra))
+    return nb
+
+
+OWN_SIGMOID = "def sigmoid(z):\n    return 0.5 * (1 + np.tanh(z / 2))"
+OWN_RELU = "def relu(z):\n    return z * (z > 0)"
+
+
+def test_each_function_maps_to_the_tests_that_follow_it():
+    assert graded_cells(reference()) == {
+        "sigmoid": ("test_sigmoid",),
+        "relu": ("test_relu", "test_relu_more"),
     }
-    return cell
-
-
-def reasons(source: str) -> list[str]:
-    return [v.reason for v in check_source(source, "sigmoid", ALLOWED, GRADED)]
 
 
 @pytest.mark.parametrize(
-    "source",
+    "scratch",
     [
-        "import numpy as np\nimport numpy.linalg\nfrom math import exp\n"
-        "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n",
-        "from course.activations import relu\nclass Box:\n    def __init__(self):\n"
-        "        self.value = 1\n",
-        "def softmax(z, axis=-1):\n    z = z - z.max(axis=axis, keepdims=True)\n"
-        "    e = np.exp(z)\n    return e / e.sum(axis=axis, keepdims=True)\n",
-        "answer_q1 = 'b'\n",
-        "def sigmoid(z):\n    this is not python\n",
+        "%timeit np.zeros(3)\n%matplotlib inline",
+        "import warnings, sys, os, importlib\nhelp(np.maximum)",
+        "import course.activations as ca\nx = ca.sigmoid(np.zeros(3))\ninput = 3",
+        "exec('print(1)')\nglobals()['W'] = 1\nnp.allclose = lambda *a: True",
+        "from scipy.special import expit\nexpit(0.0)",
     ],
 )
-def test_honest_answers_pass(source):
-    assert reasons(source) == []
+def test_scratch_code_outside_graded_functions_is_free(scratch: str):
+    assert review(submission(OWN_SIGMOID, OWN_RELU, extra=scratch), reference()) == []
+
+
+def test_honest_helpers_with_any_names_are_free():
+    answer = "def _pos(v):\n    return v > 0\n\ndef relu(z):\n    return np.where(_pos(z), z, 0.0)"
+    assert review(submission(OWN_SIGMOID, answer), reference()) == []
 
 
 @pytest.mark.parametrize(
-    ("source", "fragment"),
+    ("sigmoid", "reason"),
     [
-        ("import os\n", "import of `os`"),
-        ("import sys\nsys.modules['numpy'] = None\n", "import of `sys`"),
-        ("from course.network import mlp_forward\n", "import from `course.network`"),
-        ("from course.activations import sigmoid\n", "graded function `sigmoid`"),
-        ("import course.activations as A\nsigmoid = A.sigmoid\n", "defined with `def`"),
-        ("import numpy as np\nnp.allclose = lambda *a, **k: True\n", "module attribute"),
-        ("import numpy as np\nnp.testing.assert_allclose = print\n", "module attribute"),
-        ("import numpy as np\ndel np.isclose\n", "module attribute"),
-        ("get_ipython().input_transformers_cleanup.append(lambda lines: [])\n", "get_ipython"),
-        ("ip = get_ipython()\nip.set_custom_exc((Exception,), lambda *a: None)\n", "get_ipython"),
-        ("exec('x = 1')\n", "`exec`"),
-        ("f = eval\n", "`eval`"),
-        ("m = __import__('os')\n", "`__import__`"),
-        ("x = (1).__class__.__base__.__subclasses__()\n", "attribute `__class__`"),
-        ("with open('../../gradebook.db', 'rb') as f:\n    data = f.read()\n", "`open`"),
-        ("import numpy as np\nnp.save('/tmp/x.npy', np.ones(2))\n", "file access"),
-        (
-            "import numpy as np\nsrc = np.loadtxt('../../source/01-neuron/exercises.ipynb')\n",
-            "file access",
-        ),
-        ("!cat ../../source/01-neuron/exercises.ipynb\n", "get_ipython"),
-        ("%load_ext something\n", "get_ipython"),
-        ("exit()\n", "`exit`"),
-        ("from numpy import *\n", "import *"),
-        ("import course.activations as A\nA.ACTIVATIONS['sigmoid'] = None\n", "contents"),
+        ("from course.activations import sigmoid", "binds `sigmoid`"),
+        ("import course.activations as A\nsigmoid = A.sigmoid", "binds `sigmoid`"),
+        ("import course.activations as A\ndef sigmoid(z):\n    return A.sigmoid(z)", "uses"),
+        ("def sigmoid(z):\n    from course import activations\n    return activations.sigmoid(z)",
+         "uses"),
+        ("def sigmoid(z):\n    return ACTIVATIONS['sigmoid'].forward(z)", "takes `sigmoid`"),
+        ("from scipy.special import expit\ndef sigmoid(z):\n    return expit(z)", "equivalent"),
+        ("import scipy.special as sp\ndef sigmoid(z):\n    return sp.expit(z)", "equivalent"),
+        ("import course.activations as A\ndef h(z):\n    return A.sigmoid(z)\n"
+         "def sigmoid(z):\n    return h(z)", "uses"),
+        ("import course.activations as A\ndef sigmoid(z):\n    return getattr(A, 'sig' + 'moid')(z)",
+         "computed name"),
+        ("import sys\ndef sigmoid(z):\n    return sys.modules['course.activations'].sigmoid(z)",
+         "reflection"),
+        ("def sigmoid(z):\n    return eval('1 / (1 + np.exp(-z))')", "reflection"),
+        ("def sigmoid(z):\n    import inspect\n    return inspect.currentframe()", "reflection"),
     ],
-)
-def test_cheats_are_flagged_with_their_line(source, fragment):
-    found = check_source(source, "sigmoid", ALLOWED, GRADED)
-    assert any(fragment in v.reason or fragment in v.code for v in found), found
-    assert all(v.line >= 1 and v.code for v in found)
+)  # fmt: skip
+def test_the_reference_or_reflection_holds_back_only_that_function(sigmoid: str, reason: str):
+    findings = review(submission(sigmoid, OWN_RELU), reference())
+    assert findings, sigmoid
+    assert {f.function for f in findings} == {"sigmoid"}
+    assert all(f.tests == ("test_sigmoid",) for f in findings)
+    assert any(reason in f.reason for f in findings), [str(f) for f in findings]
 
 
-def test_policy_comes_from_the_instructor_notebook():
-    reference = new_notebook(cells=[answer("def sigmoid(z):\n    pass\n")])
-    reference.metadata["course"] = {"allowed_imports": ["numpy"]}
-    tampered = new_notebook(cells=[answer("import os\ndef sigmoid(z):\n    pass\n")])
-    tampered.metadata["course"] = {"allowed_imports": ["numpy", "os"]}
-    assert policy(reference) == (["numpy"], {"sigmoid"})
-    (violation,) = check(tampered, reference)
-    assert violation.cell == "sigmoid" and violation.line == 1 and "os" in str(violation)
+def test_a_finding_quotes_its_line():
+    sigmoid = "import course.activations as A\ndef sigmoid(z):\n    return A.sigmoid(z)"
+    (finding,) = review(submission(sigmoid, OWN_RELU), reference())
+    assert "return A.sigmoid(z)" in str(finding)
 
 
-def test_patching_a_module_imported_in_another_cell_is_flagged():
-    setup = new_code_cell("import numpy as np\nfrom numpy import testing as npt\n")
-    reference = new_notebook(cells=[setup, answer("def sigmoid(z):\n    pass\n")])
-    reference.metadata["course"] = {"allowed_imports": ["numpy"]}
-    cheat = answer("np.allclose = lambda *a, **k: True\nnpt.assert_allclose = print\n")
-    found = check(new_notebook(cells=[setup, cheat]), reference)
-    assert [v.line for v in found] == [1, 2]
-    assert all("module attribute" in v.reason for v in found)
+def test_code_that_does_not_parse_is_left_to_its_tests():
+    assert review(submission("def sigmoid(z:\n", OWN_RELU), reference()) == []
