@@ -200,10 +200,27 @@ BUGS = [
         "loses": ["test_worked_example_update"],
     },
     {
-        "name": "Q1: batch gradient descent",
+        "name": "sgd_step: rebinds the input dict's keys and returns it",
+        "cell": "sgd_step",
+        "old": "return {key: p - lr * grads[key] for key, p in params.items()}",
+        "new": (
+            "for key in params:\n        params[key] = params[key] - lr * grads[key]\n"
+            "    return params"
+        ),
+        "loses": ["test_sgd_step"],
+    },
+    {
+        "name": "Q1: batch and stochastic swapped (c)",
         "cell": "answer_gd_type",
-        "old": 'answer_gd_type = "b"',
-        "new": 'answer_gd_type = "a"',
+        "old": 'answer_gd_type = "a"',
+        "new": 'answer_gd_type = "c"',
+        "loses": ["test_answer_gd_type"],
+    },
+    {
+        "name": "Q1: updates of one epoch, not of three (b)",
+        "cell": "answer_gd_type",
+        "old": 'answer_gd_type = "a"',
+        "new": 'answer_gd_type = "b"',
         "loses": ["test_answer_gd_type"],
     },
     {
@@ -214,10 +231,24 @@ BUGS = [
         "loses": ["test_answer_err_sign"],
     },
     {
+        "name": "Q2: the factor 2 the wrong way round (rate 2 eta)",
+        "cell": "answer_err_sign",
+        "old": 'answer_err_sign = "b"',
+        "new": 'answer_err_sign = "c"',
+        "loses": ["test_answer_err_sign"],
+    },
+    {
         "name": "Q3: the oscillating but converging rate",
         "cell": "answer_lr",
         "old": 'answer_lr = "c"',
         "new": 'answer_lr = "b"',
+        "loses": ["test_answer_lr"],
+    },
+    {
+        "name": "Q3: the smallest rate",
+        "cell": "answer_lr",
+        "old": 'answer_lr = "c"',
+        "new": 'answer_lr = "a"',
         "loses": ["test_answer_lr"],
     },
 ]
