@@ -1,0 +1,334 @@
+"""Correct solutions of module 07's exercises written differently from the reference.
+
+Each must get full marks (``tests/test_fairness.py``). They cover: loops and other formulas;
+a list of batches instead of a generator, ``rng.shuffle`` of ``np.arange(N)`` instead of
+``rng.permutation(N)``, index loops; PyTorch's folded Adam step size; a zero velocity at the
+first momentum step; float32 kept for float32 inputs; helpers with any names; answers as int,
+``np.int64``, float and typed in by hand; scratch cells with magics, plots, ``help``,
+``import warnings`` and variables named ``input``, ``x``, ``W``, ``params``, ``X``, ``y``.
+
+The test at the end shows that the per-student question is per student: the source gets full
+marks under any id, and an answer worked out for another id loses that point.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from course.grading import variant_seed
+
+MODULE = "07-optimizers"
+
+
+def iterations_for(student: str) -> int:
+    """Question 6's answer for ``student``: the draw of the notebook's ``q_iterations_inputs``."""
+    rng = np.random.default_rng(variant_seed(student, MODULE, "q_iterations"))
+    batch_size = int(rng.choice([16, 32, 50, 64, 100, 128, 256]))
+    n_samples = batch_size * int(rng.integers(10, 150)) + int(rng.integers(1, batch_size))
+    n_epochs = int(rng.integers(5, 41))
+    return math.ceil(n_samples / batch_size) * n_epochs
+
+
+LOOPS = {
+    "iterate_minibatches": '''def iterate_minibatches(X, y, batch_size, rng=None, shuffle=True):
+    """Mini-batches of one epoch, with a while loop."""
+    N = X.shape[0]
+    if shuffle:
+        if rng is None:
+            rng = np.random.default_rng()
+        perm = rng.permutation(N)
+    else:
+        perm = np.arange(N)
+    i = 0
+    while i < N:
+        j = min(i + batch_size, N)
+        batch = perm[i:j]
+        yield X[batch], y[batch]
+        i = j
+''',
+    "sgd_momentum_step": """def sgd_momentum_step(p, g, velocity, lr, momentum, nesterov=False):
+    new_p = np.zeros(np.shape(p))
+    new_b = np.zeros(np.shape(p))
+    for idx in np.ndindex(*np.shape(p)):
+        gi = float(g[idx])
+        bi = gi if velocity is None else momentum * float(velocity[idx]) + gi
+        d = gi + momentum * bi if nesterov else bi
+        new_b[idx] = bi
+        new_p[idx] = float(p[idx]) - lr * d
+    return new_p, new_b
+""",
+    "adagrad_step": """def adagrad_step(p, g, sum_sq, lr, eps=1e-10):
+    p = np.array(p, dtype=float)
+    g = np.array(g, dtype=float)
+    s = np.array(sum_sq, dtype=float)
+    flat_p, flat_g, flat_s = p.reshape(-1), g.reshape(-1), s.reshape(-1)
+    for k in range(flat_p.size):
+        flat_s[k] += flat_g[k] ** 2
+        flat_p[k] -= lr * flat_g[k] / (math.sqrt(flat_s[k]) + eps)
+    return p, s
+""",
+    "rmsprop_step": """def rmsprop_step(p, g, square_avg, lr, alpha=0.99, eps=1e-8):
+    g = np.asarray(g, dtype=float)
+    v = alpha * square_avg + (1 - alpha) * np.square(g)
+    return p - lr * g / (np.sqrt(v) + eps), v
+""",
+    "adam_step": """def adam_step(p, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    out_p, out_m, out_v = (np.zeros(np.shape(p)) for _ in range(3))
+    for i in np.ndindex(*np.shape(p)):
+        out_m[i] = beta1 * m[i] + (1 - beta1) * g[i]
+        out_v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
+        m_hat = out_m[i] / (1 - beta1**t)
+        v_hat = out_v[i] / (1 - beta2**t)
+        out_p[i] = p[i] - lr * m_hat / (math.sqrt(v_hat) + eps)
+    return out_p, out_m, out_v
+""",
+    "q_iterations": """answer_iterations = 0
+for epoch in range(_n_epochs):
+    start = 0
+    while start < _n_samples:
+        answer_iterations += 1
+        start += _batch_size
+""",
+    "q_adam_second_step": "answer_adam_second_step = 'a'\n",
+}
+
+LIST_AND_SHUFFLE = {
+    "iterate_minibatches": '''def iterate_minibatches(X, y, batch_size, rng=None, shuffle=True):
+    """All batches of one epoch, as a list; the order is a shuffled copy of arange(N)."""
+    order = np.arange(len(X))
+    if shuffle:
+        rng = rng if rng is not None else np.random.default_rng()
+        rng.shuffle(order)
+    n_batches = -(-len(X) // batch_size)
+    slices = [order[k * batch_size : (k + 1) * batch_size] for k in range(n_batches)]
+    return [(X[idx], y[idx]) for idx in slices]
+''',
+    "sgd_momentum_step": """def sgd_momentum_step(p, g, velocity, lr, momentum, nesterov=False):
+    g = np.asarray(g, dtype=np.float64)
+    if velocity is None:
+        velocity = np.zeros_like(g)  # mu * 0 + g is the gradient itself
+    buf = momentum * velocity + g
+    step = g + momentum * buf if nesterov else buf
+    return p - lr * step, buf
+""",
+    "adagrad_step": """def adagrad_step(p, g, sum_sq, lr, eps=1e-10):
+    new_sum = np.add(sum_sq, np.asarray(g, dtype=float) ** 2)
+    return p - lr * np.divide(g, np.sqrt(new_sum) + eps), new_sum
+""",
+    "rmsprop_step": """def rmsprop_step(p, g, square_avg, lr, alpha=0.99, eps=1e-8):
+    g = np.asarray(g, dtype=float)
+    new_v = alpha * square_avg + (1.0 - alpha) * g**2
+    new_p = p - lr * g / (np.sqrt(new_v) + eps)
+    return [new_p, new_v]
+""",
+    "adam_step": """def adam_step(p, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    # PyTorch's own arrangement: bias corrections folded into the step size and into eps
+    g = np.asarray(g, dtype=float)
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g**2
+    bc1 = 1 - beta1**t
+    bc2 = 1 - beta2**t
+    step_size = lr / bc1
+    denom = np.sqrt(v) / math.sqrt(bc2) + eps
+    return p - step_size * m / denom, m, v
+""",
+    "q_iterations": (
+        "answer_iterations = np.int64(np.ceil(_n_samples / _batch_size)) * _n_epochs\n"
+    ),
+    "q_adam_second_step": 'answer_adam_second_step = "a"  # m_2 = 0.09 g, v_2 = 0.000999 g**2\n',
+}
+
+HELPERS = {
+    "iterate_minibatches": """def chunks(order, size):
+    for s in range(0, len(order), size):
+        yield order[s : s + size]
+
+
+def iterate_minibatches(X, y, batch_size, rng=None, shuffle=True):
+    if not shuffle:
+        order = np.arange(X.shape[0])
+    else:
+        order = (rng or np.random.default_rng()).permutation(X.shape[0])
+    for idx in chunks(order, batch_size):
+        yield X[idx], y[idx]
+""",
+    "sgd_momentum_step": """def _as_float(a):
+    a = np.asarray(a)
+    return a if a.dtype.kind == "f" else a.astype(np.float64)
+
+
+def sgd_momentum_step(p, g, velocity, lr, momentum, nesterov=False):
+    p, g = _as_float(p), _as_float(g)
+    b = g.copy() if velocity is None else momentum * _as_float(velocity) + g
+    if nesterov:
+        return p - lr * (g + momentum * b), b
+    return p - lr * b, b
+""",
+    "adagrad_step": """def adagrad_step(p, g, sum_sq, lr, eps=1e-10):
+    g = _as_float(g)
+    total = _as_float(sum_sq) + g * g
+    return _as_float(p) - lr * g / (np.sqrt(total) + eps), total
+""",
+    "rmsprop_step": """def rmsprop_step(p, g, square_avg, lr, alpha=0.99, eps=1e-8):
+    g = _as_float(g)
+    avg = alpha * _as_float(square_avg) + (1.0 - alpha) * (g * g)
+    return _as_float(p) - lr * g / (np.sqrt(avg) + eps), avg
+""",
+    "adam_step": """def debias(x, beta, t):
+    return x / (1 - beta**t)
+
+
+def adam_step(p, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    g = _as_float(g)
+    m = beta1 * _as_float(m) + (1 - beta1) * g
+    v = beta2 * _as_float(v) + (1 - beta2) * g * g
+    return _as_float(p) - lr * debias(m, beta1, t) / (np.sqrt(debias(v, beta2, t)) + eps), m, v
+""",
+    "q_iterations": """n_batches = len(list(iterate_minibatches(
+    np.zeros((_n_samples, 1)), np.zeros(_n_samples), _batch_size, shuffle=False)))
+answer_iterations = float(n_batches * _n_epochs)
+""",
+    "q_adam_second_step": 'answer_adam_second_step = "a"\n',
+}
+
+TYPED = {
+    "iterate_minibatches": """def iterate_minibatches(X, y, batch_size, rng=None, shuffle=True):
+    n = len(y)
+    if shuffle:
+        gen = np.random.default_rng() if rng is None else rng
+        order = gen.permutation(n)
+    else:
+        order = list(range(n))
+    order = np.asarray(order, dtype=int)
+    for k in range(math.ceil(n / batch_size)):
+        idx = order[k * batch_size : min(n, (k + 1) * batch_size)]
+        X_batch = X[idx]
+        y_batch = y[idx]
+        yield X_batch, y_batch
+""",
+    "sgd_momentum_step": """def sgd_momentum_step(p, g, velocity, lr, momentum, nesterov=False):
+    g = np.asarray(g) * 1.0
+    if velocity is None:
+        new_v = g * 1.0
+    else:
+        new_v = np.add(np.multiply(momentum, velocity), g)
+    if nesterov:
+        new_p = p - lr * g - lr * momentum * new_v
+    else:
+        new_p = p - lr * new_v
+    return new_p, new_v
+""",
+    "adagrad_step": """def adagrad_step(p, g, sum_sq, lr, eps=1e-10):
+    s = sum_sq + np.power(g, 2)
+    return p - lr * g / (np.sqrt(s) + eps), s
+""",
+    "rmsprop_step": """def rmsprop_step(p, g, square_avg, lr, alpha=0.99, eps=1e-8):
+    g = np.asarray(g, dtype=float)
+    v = square_avg + (1 - alpha) * (g**2 - square_avg)  # the same average, written as a nudge
+    return p - lr * g / (np.sqrt(v) + eps), v
+""",
+    "adam_step": """def adam_step(p, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    m_new = beta1 * m + (1 - beta1) * np.asarray(g, dtype=float)
+    v_new = beta2 * v + (1 - beta2) * np.asarray(g, dtype=float) ** 2
+    m_hat = m_new / (1 - math.pow(beta1, t))
+    v_hat = v_new / (1 - math.pow(beta2, t))
+    return p - lr * m_hat / (v_hat**0.5 + eps), m_new, v_new
+""",
+    "q_iterations": f"answer_iterations = {iterations_for('carol')}\n",
+    "q_adam_second_step": 'answer_adam_second_step = "a"\n',
+}
+
+SOLUTIONS = [
+    {
+        "name": "loops everywhere (while-loop batches, per-element steps, counted iterations)",
+        "cells": LOOPS,
+        "add": [
+            ("setup", "%matplotlib inline\nimport matplotlib.pyplot as plt"),
+            (
+                "test_adam_step",
+                "path = [np.array([1.0, -1.0])]\n"
+                "m = v = np.zeros(2)\n"
+                "for t in range(1, 51):\n"
+                "    p, m, v = adam_step(path[-1], 2 * path[-1], m, v, t, lr=0.05)\n"
+                "    path.append(p)\n"
+                "path = np.array(path)\n"
+                "plt.plot(path[:, 0], path[:, 1], '.-')\n"
+                "plt.title('my Adam on x**2 + y**2')\n"
+                "plt.show()",
+            ),
+        ],
+    },
+    {
+        "name": "list of batches, rng.shuffle of arange(N), PyTorch's folded Adam, np.int64 "
+        "answer, %timeit, help, warnings and variables named like the tests'",
+        "cells": LIST_AND_SHUFFLE,
+        "add": [
+            ("student_id", "import warnings\nwarnings.simplefilter('ignore')"),
+            (
+                "test_iterate_minibatches",
+                "X = np.arange(12.0).reshape(6, 2)\ny = np.arange(6)\n"
+                "for xb, yb in iterate_minibatches(X, y, 4, np.random.default_rng(1)):\n"
+                "    print(xb.shape, yb)",
+            ),
+            (
+                "test_sgd_momentum_step",
+                "input = np.array([1.0, 2.0])\nx = input * 2\nW = np.eye(2)\n"
+                "params = {'W': W}\np = g = velocity = m = v = None",
+            ),
+            ("adam_step", "help(adam_step)"),
+            (
+                "test_adam_step",
+                "%timeit adam_step(np.ones(9), np.ones(9), np.zeros(9), np.zeros(9), 1, 0.1)",
+            ),
+        ],
+    },
+    {
+        "name": "helpers with any names, float32 kept for float32 inputs, answer counted with "
+        "the student's own iterator (a float)",
+        "cells": HELPERS,
+        "add": [
+            (
+                "test_rmsprop_step",
+                "import matplotlib.pyplot as plt\n"
+                "p, s, sizes = np.array([1.0]), np.zeros(1), []\n"
+                "for t in range(30):\n"
+                "    new_p, s = rmsprop_step(p, np.array([2.0]), s, lr=0.1)\n"
+                "    sizes.append(abs(new_p - p)[0])\n"
+                "    p = new_p\n"
+                "plt.plot(sizes)\nplt.ylabel('|step|')",
+            ),
+            ("q_adam_second_step", "np.random.seed(0)\nx = np.random.rand(3)\nx"),
+        ],
+    },
+    {
+        "name": "numbers typed in by hand for the student's own id, index loop over "
+        "ceil(N / batch_size), Nesterov expanded, math.pow",
+        "student": "carol",
+        "cells": TYPED,
+        "add": [
+            ("student_id", "x = 3\nW = None\nparams = {}\nX, y = None, None"),
+            ("q_iterations_inputs", "input = 'my notes: count the partial batch too'"),
+        ],
+    },
+]
+
+
+@pytest.mark.notebooks
+def test_answer_worked_out_for_another_id_loses_the_point() -> None:
+    from autograder.preflight import grade_id
+    from autograder.testing import autograde, exercises, max_scores
+
+    full = max_scores(MODULE)
+    assert iterations_for("alice") != iterations_for("bob")
+    assert autograde(MODULE, exercises(MODULE), student="bob") == full
+
+    copied = exercises(MODULE)
+    cell = next(c for c in copied.cells if grade_id(c) == "q_iterations")
+    cell.source = f"answer_iterations = {iterations_for('alice')}\n"
+    assert autograde(MODULE, copied, student="alice") == full
+    scores = autograde(MODULE, copied, student="bob")
+    assert scores["test_q_iterations"] == 0
+    assert {k: v for k, v in scores.items() if k != "test_q_iterations"} == {
+        k: v for k, v in full.items() if k != "test_q_iterations"
+    }
