@@ -33,6 +33,7 @@ from nbformat import NotebookNode
 from autograder.coursedir import EXERCISES, REPO_ROOT, load_course
 from autograder.kit import Kit, build_kit
 from autograder.preflight import cell_source, grade_id, preflight
+from autograder.review import integrity_flags, withhold
 from autograder.tasks import GRADED, GradeTask
 from autograder.worker import Grader
 
@@ -46,8 +47,9 @@ def autograde(
 ) -> dict[str, float]:
     """Autograde ``notebook`` (a notebook, or a path to one) as ``student``'s submission.
 
-    Returns the points per test cell's grade id. Raises ``AssertionError`` if the notebook is
-    rejected or nbgrader fails on it, with the one-line reason.
+    Returns the points per test cell's grade id, after the review rule has held back the
+    points of any graded function that uses the reference. Raises ``AssertionError`` if the
+    notebook is rejected or grading fails, with the one-line reason.
     """
     if isinstance(notebook, (str, Path)):
         notebook = nbformat.read(notebook, as_version=4)
@@ -56,8 +58,12 @@ def autograde(
     checked = preflight(nbformat.writes(notebook).encode(), release)
     if checked.notebook is None:
         raise AssertionError(f"the submission was rejected: {checked.rejection}")
-    task = GradeTask(assignment, student, nbformat.writes(checked.notebook), digest="test")
-    result = module_grader(assignment, str(course_dir), cell_timeout).grade(task)
+    reference = nbformat.read(kit.source_notebook(assignment), as_version=4)
+    flags = tuple(integrity_flags(checked.notebook, reference))
+    task = GradeTask(
+        assignment, student, nbformat.writes(checked.notebook), digest="test", flags=flags
+    )
+    result = withhold(module_grader(assignment, str(course_dir), cell_timeout).grade(task))
     if result.status != GRADED:
         raise AssertionError(f"autograding failed: {'; '.join(result.flags)}")
     return result.scores
