@@ -43,7 +43,8 @@ becomes an ``integrity`` flag."""
 class GradeOptions:
     """How to grade: parallelism, limits, kernel, and whether to regrade what is up to date.
 
-    ``sandbox`` (from :func:`autograder.runtime.sandbox.choose`) confines every kernel; ``None`` runs
+    ``sandbox`` (from :func:`autograder.runtime.sandbox.choose`) confines every kernel;
+    ``None`` runs
     the course's kernel as it is. ``scheduler`` (``tcp://host:port``) sends the tasks to a
     Dask cluster (:mod:`autograder.cluster`) instead of local worker processes.
     """

@@ -185,7 +185,9 @@ def scan(function: ast.FunctionDef, name: str, forbidden: set[str], aliases: dic
     for node in ast.walk(function):
         path = dotted(node, aliases) if isinstance(node, ast.Attribute | ast.Name) else None
         if path and (is_reference(path, name) or path in forbidden):
-            found.append((node.lineno, f"uses `{path}`, the reference or an equivalent of `{name}`"))
+            found.append(
+                (node.lineno, f"uses `{path}`, the reference or an equivalent of `{name}`")
+            )
         elif path and (path in REFLECTION_PATHS or path.split(".")[0] in REFLECTION_MODULES):
             found.append((node.lineno, f"reflection (`{path}`)"))
         if isinstance(node, ast.Subscript):

@@ -23,9 +23,7 @@ REVIEW, WITHHELD = "review", "withheld"
 
 def integrity_flags(submission: NotebookNode, reference: NotebookNode) -> list[str]:
     """One ``review`` flag per finding: ``review: test_a,test_b: function: reason: line``."""
-    return [
-        f"{REVIEW}: {','.join(f.tests)}: {f}" for f in integrity.review(submission, reference)
-    ]
+    return [f"{REVIEW}: {','.join(f.tests)}: {f}" for f in integrity.review(submission, reference)]
 
 
 def held_tests(result: GradeResult) -> set[str]:

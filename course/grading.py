@@ -79,8 +79,8 @@ def variant_seed(student_id: str, assignment: str, salt: str = "") -> int:
 
 
 def global_random_state():
-    """NumPy's legacy global random state where the student's code runs (``np.random.get_state``)."""
-    return np.random.get_state() if _BACKEND is None else _BACKEND.random_state()
+    """NumPy's legacy global random state where the student's code runs."""
+    return np.random.get_state() if _BACKEND is None else _BACKEND.random_state()  # noqa: NPY002
 
 
 def as_estimator(model):

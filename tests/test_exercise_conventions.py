@@ -83,7 +83,9 @@ def test_visible_tests_bind_only_private_names(module: str) -> None:
     for cell in cells(module, "test"):
         visible = HIDDEN.sub("", cell.source)
         tree = ast.parse(visible)
-        public = {n for n in bound_names(tree) - comprehension_targets(tree) if not n.startswith("_")}
+        public = {
+            n for n in bound_names(tree) - comprehension_targets(tree) if not n.startswith("_")
+        }
         if public:
             offenders.append(f"{cell.metadata.nbgrader.grade_id}: {sorted(public)}")
     assert offenders == []

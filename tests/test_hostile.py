@@ -79,7 +79,8 @@ RESULT_OBJECTS = {
     "lying-array": "class Liar:\n    def __array__(self, *a, **k):\n"
     "        return np.zeros((4, 5))\n    def __eq__(self, other): return True\n"
     "def relu(z):\n    return Liar()\n",
-    "ndarray-subclass": "class Eq(np.ndarray):\n    def __eq__(self, o): return np.ones(self.shape, bool)\n"
+    "ndarray-subclass": "class Eq(np.ndarray):\n"
+    "    def __eq__(self, o): return np.ones(self.shape, bool)\n"
     "def relu(z):\n    return (-z).view(Eq)\n",
     "generator": "def relu(z):\n    return (v for v in [np.maximum(z, 0)])\n",
     "huge-result": "def relu(z):\n    return np.zeros(10**8)\n",
@@ -92,17 +93,20 @@ BOUNDARY = {
     "agent-garbage": agent_hack("    get_ipython().kernel.raw_input('{not json')"),
     "agent-bad-npy": agent_hack(
         "    import json, base64\n"
-        "    bad = base64.b64encode(b'\\x93NUMPY\\x01\\x00v\\x00{\\'descr\\': \\'|O\\'}').decode()\n"
+        "    bad = b'\\x93NUMPY\\x01\\x00v\\x00{\\'descr\\': \\'|O\\'}'\n"
+        "    bad = base64.b64encode(bad).decode()\n"
         "    ready = json.dumps({'m': {'op': 'ready'}, 'b': []})\n"
         "    get_ipython().kernel.raw_input(ready)\n"
-        "    msg = json.dumps({'m': {'op': 'result', 'value': ['a', 0, 0], 'sync': ['d', 0, []]}, 'b': [bad]})\n"
+        "    result = {'op': 'result', 'value': ['a', 0, 0], 'sync': ['d', 0, []]}\n"
+        "    msg = json.dumps({'m': result, 'b': [bad]})\n"
         "    get_ipython().kernel.raw_input(msg)"
     ),
     "agent-silent": agent_hack("    while True:\n        pass"),
     "agent-forged-true": agent_hack(
         "    import json\n"
         "    ready = json.dumps({'m': {'op': 'ready'}, 'b': []})\n"
-        "    true = json.dumps({'m': {'op': 'result', 'value': ['b', 1], 'sync': ['d', 0, []]}, 'b': []})\n"
+        "    result = {'op': 'result', 'value': ['b', 1], 'sync': ['d', 0, []]}\n"
+        "    true = json.dumps({'m': result, 'b': []})\n"
         "    get_ipython().kernel.raw_input(ready)\n"
         "    while True:\n        get_ipython().kernel.raw_input(true)"
     ),

@@ -25,7 +25,9 @@ def cell(source: str, grade_id: str | None = None, kind: str = "answer") -> nbfo
 def reference() -> nbformat.NotebookNode:
     nb = new_notebook(
         cells=[
-            cell("import numpy as np\nfrom course.activations import ACTIVATIONS", "setup", "setup"),
+            cell(
+                "import numpy as np\nfrom course.activations import ACTIVATIONS", "setup", "setup"
+            ),
             cell("def sigmoid(z):\n    return 1 / (1 + np.exp(-z))", "sigmoid"),
             cell("assert sigmoid(0) == 0.5", "test_sigmoid", "test"),
             cell("def relu(z):\n    return np.maximum(z, 0)", "relu"),
@@ -88,7 +90,8 @@ def test_honest_helpers_with_any_names_are_free():
         ("import scipy.special as sp\ndef sigmoid(z):\n    return sp.expit(z)", "equivalent"),
         ("import course.activations as A\ndef h(z):\n    return A.sigmoid(z)\n"
          "def sigmoid(z):\n    return h(z)", "uses"),
-        ("import course.activations as A\ndef sigmoid(z):\n    return getattr(A, 'sig' + 'moid')(z)",
+        ("import course.activations as A\ndef sigmoid(z):\n"
+         "    return getattr(A, 'sig' + 'moid')(z)",
          "computed name"),
         ("import sys\ndef sigmoid(z):\n    return sys.modules['course.activations'].sigmoid(z)",
          "reflection"),

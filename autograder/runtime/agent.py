@@ -81,10 +81,20 @@ class Agent:
             self.trusted[ident] = TrustedObject(self, ident)
         return self.trusted[ident]
 
-    def pack(self, message, values):
-        """``message`` with each of ``values`` (name -> object) encoded, as text."""
+    def pack(self, message, values, arguments=None):
+        """``message`` with each of ``values`` (name -> object) encoded, as text.
+
+        ``arguments`` (memo index -> object) are a call's arguments: in the ``value`` they are
+        sent as references, so that a result holding an argument holds the caller's own.
+        """
         encoder = Encoder(self.export)
         for name, value in values.items():
+            if name == "value" and arguments:
+                encoder.arguments = {
+                    id(obj): index
+                    for index, obj in arguments.items()
+                    if isinstance(obj, np.ndarray | list | dict | np.random.Generator)
+                }
             message[name] = encoder.encode(value)
         return dumps(message, encoder.buffers)
 
@@ -159,10 +169,11 @@ class Agent:
             return self.report_error(exc, record)
         try:
             sync = self.changes()
-            same, shared = self.relations(value, message, decoder)
+            arguments = decoder.memo if op == "call" else None
             return self.pack(
-                {"op": "result", "warnings": warning_list(record), "same": same, "shared": shared},
+                {"op": "result", "warnings": warning_list(record)},
                 {"sync": sync, "value": value},
+                arguments,
             )
         except (CodecError, RecursionError) as exc:
             text = f"the result cannot be returned to the grader: {exc}"
@@ -217,21 +228,6 @@ class Agent:
                 self.handles.pop(id(obj), None)
             return None
         raise ValueError(f"unknown request {op!r}")
-
-    def relations(self, value, message, decoder):
-        """Which arguments the result is (``same``) or shares memory with (``shared``)."""
-        if message.get("op") != "call":
-            return [], []
-        args = list(decoder.memo.items())
-        same = [i for i, obj in args if obj is value]
-        shared = []
-        if isinstance(value, np.ndarray):
-            shared = [
-                i
-                for i, obj in args
-                if isinstance(obj, np.ndarray) and obj is not value and np.shares_memory(obj, value)
-            ]
-        return same, shared
 
     def callback(self, tid, op, name, args, kwargs):
         """Ask the grading process to call (or get a method of) its object ``tid``."""

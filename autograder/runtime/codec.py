@@ -18,6 +18,7 @@ Tree nodes are short lists whose first item is a tag::
     N none   b bool   i int (hex)   f float (hex)   c complex   s str   y bytes
     a array  g NumPy scalar   l list   t tuple   n namedtuple   d dict   r Generator
     @ an object already sent in this message   h/o a reference made by ``export``
+    A an argument of the call this message answers (so aliasing with arguments survives)
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Encoder:
 
     def __init__(self, export=None) -> None:
         self.export = export
+        self.arguments: dict[int, int] = {}  # id(argument object) -> its index in the request
         self.buffers: list[bytes] = []
         self.memo: dict[int, int] = {}
         self.keep: list[object] = []  # keeps memoised objects alive, so ids stay unique
@@ -74,6 +76,8 @@ class Encoder:
         kind = type(obj)
         if obj is None:
             return ["N"]
+        if self.arguments and id(obj) in self.arguments:
+            return ["A", self.arguments[id(obj)]]
         if kind is bool:
             return ["b", int(obj)]
         if kind is int:
@@ -124,9 +128,10 @@ class Encoder:
 class Decoder:
     """Decode one message; ``resolve(tag, id)`` turns an ``h``/``o`` node into an object."""
 
-    def __init__(self, buffers: list[bytes], resolve=None) -> None:
+    def __init__(self, buffers: list[bytes], resolve=None, arguments=None) -> None:
         self.buffers = buffers
         self.resolve = resolve
+        self.arguments = arguments or []  # the objects a request sent, by memo index
         self.memo: dict[int, object] = {}
         self.nodes = 0
 
@@ -204,6 +209,10 @@ class Decoder:
             if type(args[0]) is not int or args[0] not in self.memo:
                 raise CodecError("a reference to an object not yet sent")
             return self.memo[args[0]]
+        if tag == "A":
+            if type(args[0]) is not int or not 0 <= args[0] < len(self.arguments):
+                raise CodecError("a reference to an argument that was not sent")
+            return self.arguments[args[0]]
         if tag in ("h", "o") and self.resolve is not None:
             return self.resolve(tag, args[0])
         raise CodecError(f"unknown node {tag!r}")

@@ -257,7 +257,7 @@ class KernelSession:
                     return run
                 if self.output_bytes > self.limits.notebook_output_bytes:
                     self.kill()
-                    run.stopped = f"the notebook printed more than {self.limits.notebook_output_bytes // 2**20} MB"
+                    run.stopped = self.too_much_output()
                     return run
                 try:
                     output = output_from_msg(msg)
@@ -266,6 +266,9 @@ class KernelSession:
                 if kind == "error":
                     run.error = f"{msg['content'].get('ename')}: {msg['content'].get('evalue')}"
                 run.outputs.append(output)
+
+    def too_much_output(self) -> str:
+        return f"the notebook printed more than {self.limits.notebook_output_bytes // 2**20} MB"
 
     # -- requests while a test cell runs -----------------------------------------------------
     @contextlib.contextmanager
@@ -354,9 +357,7 @@ class KernelSession:
                 return
             self.output_bytes += sum(len(f) for f in frames)
             if self.output_bytes > self.limits.notebook_output_bytes:
-                self.lose(
-                    f"the notebook printed more than {self.limits.notebook_output_bytes // 2**20} MB"
-                )
+                self.lose(self.too_much_output())
 
     def send(self, message: dict, values: dict, owned: bool = False) -> Encoder:
         encoder = Encoder(self.export)
@@ -414,15 +415,11 @@ class KernelSession:
                 continue
             reemit(message.get("warnings"))
             if op == "result":
+                decoder.arguments = encoder.keep if encoder is not None else []
                 try:
-                    value = decoder.decode(message.get("value"))
+                    return decoder.decode(message.get("value"))
                 except CodecError as exc:
                     self.lose(f"the kernel sent a malformed result ({exc})")
-                same = message.get("same") or []
-                if encoder is not None and same and type(same[0]) is int:
-                    if 0 <= same[0] < len(encoder.keep):
-                        return encoder.keep[same[0]]
-                return value
             if op == "error":
                 raise rebuild_exception(message)
             self.lose("the kernel answered with an unknown message")

@@ -35,6 +35,7 @@ from nbformat import NotebookNode
 from autograder.runtime.kernel import KernelLost, KernelSession, SubmissionError, one_line
 
 MAX_RESTARTS = 3
+STOPPED = "grading stopped this part: "
 MAX_MESSAGE = 500
 
 
@@ -97,6 +98,10 @@ def fresh_namespace(base: dict) -> dict:
                 pass
         out[name] = value
     return out
+
+
+class GradingError(Exception):
+    """The first kernel of a submission did not start: a fault of the machine, not the student."""
 
 
 class Backend:
@@ -178,6 +183,8 @@ class Runner:
                     if failure:
                         outcome.failures[gid] = failure
                         cell.outputs = [failure_output(failure)]
+                        if failure.startswith(STOPPED):
+                            outcome.flags.append(f"stopped: {gid}: {failure[len(STOPPED) :]}")
                 elif kind == "instructor":
                     cell.source = self.cells[gid].source
                     cell.outputs = self.run_in_kernel(cell.source, outcome)
@@ -204,8 +211,14 @@ class Runner:
             self.restarts += 1
             if self.restarts > MAX_RESTARTS:
                 raise KernelLost(f"the kernel was lost more than {MAX_RESTARTS} times")
+        first = self.session is None
         self.session = self.new_session()
-        self.session.start()
+        try:
+            self.session.start()
+        except KernelLost as exc:
+            if first:
+                raise GradingError(str(exc)) from None
+            raise
         identify = f"__import__('os').environ['COURSE_STUDENT_ID'] = {self.student!r}"
         self.session.execute(identify, silent=True)
         for source in self.replay:
@@ -266,7 +279,7 @@ class Runner:
                 finally:
                     grading._BACKEND = None
         except KernelLost as exc:
-            return f"grading stopped this part: {exc}"
+            return f"{STOPPED}{exc}"
         except SubmissionError as exc:
             return f"your code raised {one_line(exc)[len('SubmissionError: ') :]}"
         except RecursionError:

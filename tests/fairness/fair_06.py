@@ -110,13 +110,13 @@ LOOPS = {
 FORMULAS = {
     "name": "vectorised formulas, np.float64 / 0-d values, loss < best - min_delta, list scores",
     "cells": {
-        "l1_penalty": '''def l1_penalty(params, lam):
+        "l1_penalty": """def l1_penalty(params, lam):
     weights = [k for k in params if k.startswith("W")]
     total = sum(np.abs(params[k]).sum() for k in weights)
     grads = {k: (lam * np.sign(v) if k in weights else np.zeros(np.shape(v))) for k, v in params.items()}
     return np.float64(lam * total), grads
-''',
-        "l2_penalty": '''def l2_penalty(params, lam):
+""",
+        "l2_penalty": """def l2_penalty(params, lam):
     value = np.array(0.0)
     grads = dict()
     for k, v in params.items():
@@ -125,27 +125,27 @@ FORMULAS = {
         value = value + lam * np.sum(v**2) * is_weight
         grads[k] = 2 * lam * v * is_weight
     return value, grads  # a 0-d array
-''',
-        "dropout_forward": '''def dropout_forward(x, rate, rng=None, training=True, mask=None):
+""",
+        "dropout_forward": """def dropout_forward(x, rate, rng=None, training=True, mask=None):
     x = np.asarray(x, dtype=np.float64)
     if (not training) or rate == 0.0:
         return x, None
     keep = mask if mask is not None else rng.uniform(size=x.shape) >= rate
     cache = keep.astype(np.float64) / (1 - rate)
     return cache * x, cache
-''',
-        "dropout_backward": '''def dropout_backward(dout, cache):
+""",
+        "dropout_backward": """def dropout_backward(dout, cache):
     return dout if cache is None else cache * dout
-''',
-        "should_stop": '''def should_stop(val_losses, patience, min_delta=0.0):
+""",
+        "should_stop": """def should_stop(val_losses, patience, min_delta=0.0):
     best, since = np.inf, 0
     for loss in val_losses:
         improved = loss < best - min_delta
         best = loss if improved else best
         since = 0 if improved else since + 1
     return np.bool_(since >= patience)
-''',
-        "kfold_score": '''def kfold_score(X, y, n_splits, make_model, rng):
+""",
+        "kfold_score": """def kfold_score(X, y, n_splits, make_model, rng):
     seed = int(rng.integers(2**31 - 1))
     cv = KFold(n_splits=n_splits, shuffle=True, random_state=seed)
 
@@ -154,8 +154,8 @@ FORMULAS = {
         return np.mean(model.predict(X[val]) == y[val])
 
     return [fold_accuracy(train, val) for train, val in cv.split(X, y)]  # a list of np.float64
-''',
-        "augment_digits": '''def augment_digits(X, rng, max_shift=1, noise_std=1.0):
+""",
+        "augment_digits": """def augment_digits(X, rng, max_shift=1, noise_std=1.0):
     X = np.asarray(X, dtype=float)
     n = X.shape[0]
     shifts = rng.integers(-max_shift, max_shift + 1, size=(n, 2))
@@ -166,7 +166,7 @@ FORMULAS = {
     for k, (dy, dx) in enumerate(shifts):
         out[k] = padded[k, m - dy : m - dy + 8, m - dx : m - dx + 8]
     return np.clip(out.reshape(n, -1) + noise, 0, 16)
-''',
+""",
         "q_dropout_convention": 'answer_dropout = "d"',
         "q_weight_decay": 'answer_weight_decay = "c"',
     },
@@ -175,7 +175,7 @@ FORMULAS = {
 HELPERS = {
     "name": "helpers with any names (also _call, check_close), loss + min_delta < best, float32 kept",
     "cells": {
-        "l1_penalty": '''def is_weight(key):
+        "l1_penalty": """def is_weight(key):
     return key.startswith("W")
 
 
@@ -186,8 +186,8 @@ def _call(p, lam):
 def l1_penalty(params, lam):
     value = float(sum(lam * np.linalg.norm(np.ravel(v), 1) for k, v in params.items() if is_weight(k)))
     return value, {k: _call(v, lam) if is_weight(k) else np.zeros_like(v) for k, v in params.items()}
-''',
-        "l2_penalty": '''def check_close(key):
+""",
+        "l2_penalty": """def check_close(key):
     return key[:1] == "W"
 
 
@@ -201,8 +201,8 @@ def l2_penalty(params, lam):
         else:
             grads[key] = 0 * W
     return value, grads
-''',
-        "dropout_forward": '''def make_keep(rng, shape, rate):
+""",
+        "dropout_forward": """def make_keep(rng, shape, rate):
     return rng.random(shape) >= rate
 
 
@@ -212,8 +212,8 @@ def dropout_forward(x, rate, rng=None, training=True, mask=None):
     keep = make_keep(rng, np.shape(x), rate) if mask is None else mask
     scale = np.where(keep, 1.0 / (1.0 - rate), 0.0)
     return np.asarray(x) * scale, scale
-''',
-        "should_stop": '''def improves(loss, best, min_delta):
+""",
+        "should_stop": """def improves(loss, best, min_delta):
     return loss + min_delta < best
 
 
@@ -224,8 +224,8 @@ def should_stop(val_losses, patience, min_delta=0.0):
         if improves(loss, best, min_delta):
             best, last_improvement = loss, epoch
     return len(val_losses) - 1 - last_improvement >= patience
-''',
-        "kfold_score": '''from sklearn.model_selection import KFold as Folds
+""",
+        "kfold_score": """from sklearn.model_selection import KFold as Folds
 
 
 def accuracy(y_true, y_pred):
@@ -241,8 +241,8 @@ def kfold_score(X, y, n_splits, make_model, rng):
         clf.fit(X[train_idx], y[train_idx])
         result.append(accuracy(y[val_idx], clf.predict(X[val_idx])))
     return np.array(result)
-''',
-        "augment_digits": '''def shift_image(img, dy, dx):
+""",
+        "augment_digits": """def shift_image(img, dy, dx):
     out = np.zeros((8, 8))
     rows_to = slice(max(dy, 0), 8 + min(dy, 0))
     rows_from = slice(max(-dy, 0), 8 + min(-dy, 0))
@@ -259,7 +259,7 @@ def augment_digits(X, rng, max_shift=1, noise_std=1.0):
     images = np.asarray(X, dtype=float).reshape(N, 8, 8)
     moved = np.stack([shift_image(images[n], *shifts[n]) for n in range(N)]) if N else images
     return np.minimum(np.maximum(moved.reshape(N, 64) + noise, 0.0), 16.0)
-''',
+""",
     },
 }
 
@@ -276,7 +276,10 @@ SCRATCH = {
             "input = 'my notes'\nx = np.linspace(-2, 2, 5)\nW = np.ones((3, 2))\n"
             "params = {'W1': W, 'b1': np.zeros(2)}\nX, y = np.eye(4), np.arange(4)\n",
         ),
-        ("l1_penalty", "help(l1_penalty)\nprint(l1_penalty(params, 0.1))\n%timeit -n 3 -r 1 l1_penalty(params, 0.1)\n"),
+        (
+            "l1_penalty",
+            "help(l1_penalty)\nprint(l1_penalty(params, 0.1))\n%timeit -n 3 -r 1 l1_penalty(params, 0.1)\n",
+        ),
         (
             "l2_penalty",
             "lams = np.linspace(0, 1, 11)\nplt.plot(lams, [l2_penalty(params, lam)[0] for lam in lams])\n"
@@ -289,7 +292,10 @@ SCRATCH = {
             "print(out, cache)\nrate = 0.3\nrng = np.random.default_rng(123)\n",
         ),
         ("dropout_backward", "dout = np.ones_like(x)\nprint(dropout_backward(dout, cache))\n"),
-        ("should_stop", "losses = [1.0, 0.9, 0.95, 0.91]\nprint([should_stop(losses[:t], 2) for t in range(5)])\n"),
+        (
+            "should_stop",
+            "losses = [1.0, 0.9, 0.95, 0.91]\nprint([should_stop(losses[:t], 2) for t in range(5)])\n",
+        ),
         (
             "kfold_score",
             "from sklearn.tree import DecisionTreeClassifier\n"
