@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from autograder.coursedir import Course, CourseError, load_course
+from autograder.coursedir import Course, CourseError, check_database, load_course
 
 EXIT_OK, EXIT_ATTENTION, EXIT_ERROR = 0, 1, 2
 
@@ -22,6 +22,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, run the command, and return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
     from autograder.kit import KitError
     from autograder.runtime.sandbox import SandboxError
 
@@ -31,9 +33,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_demo(Path(args.workspace) if args.workspace else None, args.jobs)
         course = load_course(args.course_dir, args.db)
+        if args.uses_db:
+            check_database(course.db_url)
         return args.handler(course, args)
     except (CourseError, KitError, SandboxError, OSError) as exc:
         print(f"grader: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except (OperationalError, InterfaceError) as exc:
+        # the database went away after the check: what was committed stays, a rerun finishes
+        reason = "; ".join(line.strip() for line in str(exc.orig).splitlines() if line.strip())
+        print(f"grader: error: database: {reason}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("grader: interrupted; run the same command again to finish", file=sys.stderr)
@@ -53,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     release = commands.add_parser("release", parents=[common], help="generate and verify release/")
     release.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
     release.add_argument("--check", action="store_true", help="fail if release/ is out of date")
-    release.set_defaults(handler=cmd_release)
+    release.set_defaults(handler=cmd_release, uses_db=False)
 
     collect = commands.add_parser("collect", parents=[common], help="import submissions")
     collect.add_argument("path", help="a folder or an LMS zip download")
@@ -61,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument(
         "--pattern", help="regex with a (?P<student_id>...) group, matched against file names"
     )
-    collect.set_defaults(handler=cmd_collect)
+    collect.set_defaults(handler=cmd_collect, uses_db=False)
 
     grade = commands.add_parser("grade", parents=[common], help="autograde submissions")
     grade.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
@@ -85,18 +94,18 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--scheduler", help="grade on a Dask cluster: tcp://HOST:PORT")
     grade.add_argument("--force", action="store_true", help="regrade up-to-date submissions")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
-    grade.set_defaults(handler=cmd_grade)
+    grade.set_defaults(handler=cmd_grade, uses_db=True)
 
     feedback = commands.add_parser("feedback", parents=[common], help="HTML feedback per student")
     feedback.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
     feedback.add_argument("--student", action="append", default=[])
-    feedback.set_defaults(handler=cmd_feedback)
+    feedback.set_defaults(handler=cmd_feedback, uses_db=True)
 
     export = commands.add_parser("export", parents=[common], help="grades CSV and HTML report")
     export.add_argument(
         "--output", help="folder for grades.csv and report.html (default: reports/)"
     )
-    export.set_defaults(handler=cmd_export)
+    export.set_defaults(handler=cmd_export, uses_db=True)
 
     demo = commands.add_parser("demo", help="run the whole pipeline on sample submissions")
     demo.add_argument("--workspace", help="folder to work in (default: demo-workspace/)")

@@ -2,7 +2,8 @@
 
 The course directory is the folder holding ``nbgrader_config.py`` and ``source/``; the
 gradebook is SQLite at ``<root>/gradebook.db`` unless a database URL is given (``--db`` or
-the environment variable ``NN_COURSE_DB_URL``).
+the environment variable ``NN_COURSE_DB_URL``). Any SQLAlchemy URL whose driver is installed
+works; ``pip install -e ".[postgres]"`` adds PostgreSQL's (``postgresql://...``, psycopg 3).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ DB_ENV = "NN_COURSE_DB_URL"
 CONFIG_FILE = "nbgrader_config.py"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+DB_CONNECT_SECONDS = 10
+DRIVER_HINTS = {"postgresql": 'pip install -e ".[postgres]"'}
 RENAMED_EXERCISES = re.compile(rf"^{EXERCISES}(\s*\(\d+\)|[-_ ]?copy\d*)*\.ipynb$", re.IGNORECASE)
 
 
@@ -99,6 +102,58 @@ def ensure_tools_on_path() -> None:
     path = os.environ.get("PATH", "")
     if bin_dir not in path.split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + path
+
+
+def check_database(url: str) -> None:
+    """Raise ``CourseError`` in one line unless the gradebook database at ``url`` can be opened.
+
+    Checked in order: the URL parses, SQLAlchemy knows its dialect and driver, the driver is
+    installed, and the database answers (a server connection with a timeout; for SQLite, only
+    that the file's folder exists, so a check creates no file). Passwords are never printed.
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise CourseError(
+            f"database URL {url!r} is not a URL such as postgresql://user@host:5432/gradebook"
+        ) from None
+    shown = parsed.render_as_string(hide_password=True)
+    try:
+        dialect = parsed.get_dialect()
+    except NoSuchModuleError:
+        raise CourseError(
+            f"database URL {shown}: SQLAlchemy has no database driver named {parsed.drivername!r}"
+        ) from None
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        hint = DRIVER_HINTS.get(parsed.get_backend_name())
+        raise CourseError(
+            f"database URL {shown}: its driver {parsed.get_driver_name()!r} is not installed"
+            f" (no module {exc.name!r})" + (f"; {hint}" if hint else "")
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            folder = Path(database).expanduser().resolve().parent
+            if not folder.is_dir():
+                raise CourseError(f"database URL {shown}: folder {folder} does not exist")
+        return
+    connect_args = {"connect_timeout": DB_CONNECT_SECONDS} if dialect.name == "postgresql" else {}
+    engine = create_engine(parsed, connect_args=connect_args)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except DBAPIError as exc:
+        # libpq's messages run over several lines (the failure, then a hint)
+        reason = "; ".join(line.strip() for line in str(exc.orig).splitlines() if line.strip())
+        raise CourseError(f"database {shown} cannot be reached: {reason}") from None
+    finally:
+        engine.dispose()
 
 
 def check_id(kind: str, value: str) -> str:
