@@ -15,7 +15,7 @@ import hashlib
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,14 +29,10 @@ from autograder.coursedir import EXERCISES, SAFE_ID, Course, CourseError, is_exe
 from autograder.gradebook import Recorder, recorded_results
 from autograder.kit import cached_kit, source_digest
 from autograder.pool import WorkerPool
-from autograder.preflight import preflight
+from autograder.preflight import MAX_BYTES, preflight
 from autograder.review import integrity_flags, withhold
 from autograder.runtime.sandbox import Sandbox
 from autograder.tasks import FAILED, GRADED, REJECTED, GradeResult, GradeTask, unsuccessful
-
-Check = Callable[[NotebookNode, NotebookNode], Sequence[object]]
-"""A static check of (repaired submission, release); each problem it returns, as text,
-becomes an ``integrity`` flag."""
 
 
 @dataclass
@@ -100,7 +96,6 @@ def grade(
     assignments: Sequence[str] = (),
     students: Sequence[str] = (),
     options: GradeOptions | None = None,
-    checks: Sequence[Check] = (),
 ) -> list[GradeResult]:
     """Grade the selected submissions and return every selected student's current result.
 
@@ -124,7 +119,7 @@ def grade(
         or results[key].status == FAILED
     ]
     if todo:
-        run(course, todo, options, checks, results)
+        run(course, todo, options, results)
     return [results[(s.assignment, s.student)] for s in submissions]
 
 
@@ -132,7 +127,6 @@ def run(
     course: Course,
     todo: list[Submission],
     options: GradeOptions,
-    checks: Sequence[Check],
     results: dict[tuple[str, str], GradeResult],
 ) -> None:
     """Grade ``todo`` with a pool of workers, recording each result into ``results`` too."""
@@ -157,10 +151,11 @@ def run(
             releases = {a: nbformat.read(kit.release_notebook(a), 4) for a in assignments}
             references = {a: nbformat.read(kit.source_notebook(a), 4) for a in assignments}
             rejected, tasks = [], []
-            for submission in todo:
-                a = submission.assignment
-                prepared = prepare(submission, releases[a], references[a], checks)
-                (rejected if isinstance(prepared, GradeResult) else tasks).append(prepared)
+            with Preparer() as preparer:
+                for submission in todo:
+                    a = submission.assignment
+                    prepared = preparer.prepare(submission, releases[a], references[a])
+                    (rejected if isinstance(prepared, GradeResult) else tasks).append(prepared)
             pool.start(kit, tasks)
             recorder = Recorder(course)
             for assignment in assignments:
@@ -182,27 +177,83 @@ def run(
                 recorder.close()
 
 
-def prepare(
-    submission: Submission,
-    release: NotebookNode,
-    reference: NotebookNode,
-    checks: Sequence[Check] = (),
-) -> GradeTask | GradeResult:
+def prepare(submission: Submission, release: NotebookNode, reference: NotebookNode):
     """Pre-flight a submission: a task to grade, or a rejected result with the reason.
 
-    The submission is repaired against the ``release`` and checked against the integrity
-    policy of the instructor's ``reference`` notebook and the static ``checks``.
+    The submission is repaired against the ``release`` and reviewed under the one static
+    rule of the instructor's ``reference`` notebook (:mod:`autograder.integrity`).
     """
     placeholder = GradeTask(submission.assignment, submission.student, "", submission.digest)
     if submission.rejection or submission.path is None:
         return unsuccessful(placeholder, REJECTED, submission.rejection or "no notebook")
+    if submission.path.stat().st_size > MAX_BYTES:
+        return unsuccessful(placeholder, REJECTED, f"the file is larger than {MAX_BYTES >> 20} MB")
     checked = preflight(submission.path.read_bytes(), release)
     if checked.notebook is None:
         return unsuccessful(placeholder, REJECTED, checked.rejection or "unreadable")
     flags = [f"repaired: {note}" for note in checked.repairs]
-    flags += [f"integrity: {p}" for check in checks for p in check(checked.notebook, release)]
     flags += integrity_flags(checked.notebook, reference)
     return submission.task(checked.notebook, flags)
+
+
+def limit_preparer(memory_bytes: int) -> None:
+    """Runs in the pre-flight process: cap its memory, so a hostile file cannot exhaust ours."""
+    import resource
+
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    except (ValueError, OSError):
+        pass
+
+
+class Preparer:
+    """Pre-flight and review in a separate process with memory and time limits.
+
+    A submission that makes them crash, loop or exhaust memory is rejected with a one-line
+    reason; the process is replaced and the run goes on with the next submission.
+    """
+
+    def __init__(self, seconds: float = 60.0, memory_mb: int = 1024) -> None:
+        self.seconds = seconds
+        self.memory = memory_mb * 2**20
+        self.pool = None
+
+    def __enter__(self) -> Preparer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+
+    def prepare(self, submission: Submission, release: NotebookNode, reference: NotebookNode):
+        import multiprocessing
+
+        if self.pool is None:
+            context = multiprocessing.get_context("spawn")
+            self.pool = context.Pool(1, initializer=limit_preparer, initargs=(self.memory,))
+        placeholder = GradeTask(submission.assignment, submission.student, "", submission.digest)
+        try:
+            pending = self.pool.apply_async(prepare, (submission, release, reference))
+            return pending.get(timeout=self.seconds)
+        except multiprocessing.TimeoutError:
+            self.close()
+            reason = f"pre-flight took longer than {self.seconds:g} s (or ran out of memory)"
+        except MemoryError:
+            reason = "pre-flight ran out of memory on this file"
+        except Exception as exc:
+            reason = f"pre-flight failed: {one_line(exc)}"
+        return unsuccessful(placeholder, REJECTED, reason)
+
+
+def one_line(exc: BaseException) -> str:
+    """``Type: message`` on one line, shortened."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text[:200]
 
 
 def submitted_assignments(course: Course) -> list[str]:

@@ -25,6 +25,9 @@ import nbformat
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
 
+MAX_BYTES = 20 * 2**20
+MAX_CELLS = 2000
+MAX_DEPTH = 200
 STUB_LINES = {"# YOUR CODE HERE", "raise NotImplementedError()", "YOUR ANSWER HERE"}
 METADATA_KEYS = ("grade", "grade_id", "locked", "points", "schema_version", "solution", "task")
 MATCH_THRESHOLD = 0.5
@@ -67,6 +70,10 @@ def read_notebook(raw: bytes) -> tuple[NotebookNode, list[str]]:
     """Parse ``raw`` as a notebook in format 4, upgrading format 3; note what was fixed."""
     if not raw.strip():
         raise Rejected("empty file")
+    if len(raw) > MAX_BYTES:
+        raise Rejected(f"the file is larger than {MAX_BYTES // 2**20} MB")
+    if nesting_depth(raw) > MAX_DEPTH:
+        raise Rejected(f"the JSON is nested more than {MAX_DEPTH} levels deep")
     try:
         text = raw.decode("utf-8-sig")
         data = json.loads(text)
@@ -74,6 +81,9 @@ def read_notebook(raw: bytes) -> tuple[NotebookNode, list[str]]:
         raise Rejected("not a notebook: the file is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise Rejected(f"invalid JSON (line {exc.lineno}): the file is damaged") from None
+    cells = data.get("cells") if isinstance(data, dict) else None
+    if isinstance(cells, list) and len(cells) > MAX_CELLS:
+        raise Rejected(f"the notebook has more than {MAX_CELLS} cells")
     major = data.get("nbformat") if isinstance(data, dict) else None
     if not isinstance(major, int):
         raise Rejected("not a Jupyter notebook (no nbformat version)")
@@ -96,6 +106,30 @@ def read_notebook(raw: bytes) -> tuple[NotebookNode, list[str]]:
     if len(ids) != len(set(map(str, ids))):
         repairs.append("renumbered duplicated cell ids")
     return notebook, repairs
+
+
+def nesting_depth(raw: bytes) -> int:
+    """The deepest nesting of JSON arrays and objects in ``raw``, without parsing it."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_DEPTH:
+                return deepest
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
 
 
 def rebuild_cells(
@@ -214,8 +248,8 @@ def merge_cell(release_cell: NotebookNode, cell: dict) -> tuple[NotebookNode, li
         if lines(without_hidden_tests(source)) != lines(cell_source(release_cell)):
             notes.append(f"restored the edited locked cell {name}")
         source = cell_source(release_cell)
-    metadata = {k: v for k, v in cell.get("metadata", {}).items() if k != "nbgrader"}
-    metadata["nbgrader"] = copy.deepcopy(wanted)
+    # every key comes from the release (tags, editable, ...): nothing the student set survives
+    metadata = copy.deepcopy(dict(release_cell.metadata))
     merged = NEW_CELL[release_cell.cell_type](source=source, metadata=metadata)
     return merged, notes
 
@@ -223,8 +257,8 @@ def merge_cell(release_cell: NotebookNode, cell: dict) -> tuple[NotebookNode, li
 def fresh_cell(cell: dict, used_ids: set[str], strip_nbgrader: bool = False) -> NotebookNode:
     """A clean copy of ``cell``: no outputs, a unique id, optionally without nbgrader metadata."""
     metadata = copy.deepcopy(dict(cell.get("metadata", {})))
-    if strip_nbgrader:
-        metadata.pop("nbgrader", None)
+    if strip_nbgrader:  # a cell the student added never carries grading metadata or tags
+        metadata = {k: v for k, v in metadata.items() if k not in ("nbgrader", "tags")}
     new = NEW_CELL[cell["cell_type"]](source=cell_source(cell), metadata=metadata)
     old_id = cell.get("id")
     if isinstance(old_id, str) and CELL_ID.match(old_id) and old_id not in used_ids:

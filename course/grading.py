@@ -97,23 +97,21 @@ def as_estimator(model):
 
 
 def is_fitted(model) -> bool:
-    """Whether ``model`` or any step of it has been fitted (scikit-learn's rule)."""
+    """Whether ``model`` or any part of it was fitted: it has attributes ending in ``_``.
+
+    This is scikit-learn's own rule (``check_is_fitted``), applied to the attributes each
+    part holds, so that a stateless step such as ``FunctionTransformer`` does not count.
+    """
     if _BACKEND is not None:
         return _BACKEND.is_fitted(model)
-    from sklearn.exceptions import NotFittedError
-    from sklearn.utils.validation import check_is_fitted
-
     parts = [model] + [step for _, step in getattr(model, "steps", [])]
     for part in parts:
-        if part is None or isinstance(part, str):
-            continue
         try:
-            check_is_fitted(part)
-        except NotFittedError:
-            continue
+            names = vars(part)
         except TypeError:
             continue
-        return True
+        if any(k.endswith("_") and not k.startswith("__") for k in names):
+            return True
     return False
 
 

@@ -361,3 +361,28 @@ def test_release_check_catches_out_of_date_and_leaks(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout
     assert not (course / "release" / ASSIGNMENT / "solutions.py").exists()
     assert released.read_text() == text
+
+
+def test_malformed_files_are_rejected_one_by_one_and_stop_no_run(tmp_path: Path) -> None:
+    course = new_course(tmp_path / "course")
+    submit(course, "ref", samples.to_bytes(notebook(course, "source")))
+    huge_int = edit_cell(
+        notebook(course, "source"), "relu", "def relu", "x = 1" + "0" * 100_000 + "\ndef relu"
+    )
+    submit(course, "huge-int", samples.to_bytes(huge_int))
+    submit(course, "deep", ("[" * 200_000).encode())
+    submit(course, "truncated", samples.to_bytes(notebook(course, "source"))[:500])
+    wide = notebook(course, "source")
+    wide.cells += [nbformat.v4.new_code_cell("pass") for _ in range(30_000)]
+    submit(course, "cells", samples.to_bytes(wide))
+    proc = grader(course, "grade", "--jobs", "2")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    found = results(course)
+    assert found["ref"]["scores"] == FULL
+    for student in ("deep", "truncated", "cells"):
+        assert found[student]["status"] == "rejected", found[student]
+        assert all("\n" not in flag for flag in found[student]["flags"])
+    assert found["huge-int"]["status"] == "graded"
+    assert found["huge-int"]["scores"] == {**FULL, "test_relu": 0.0}
+    with sqlite3.connect(course / "gradebook.db") as db:
+        assert db.execute("pragma integrity_check").fetchone()[0] == "ok"

@@ -119,3 +119,48 @@ def test_edited_test_cell_is_restored() -> None:
 )
 def test_student_id_comes_from_the_file_name(name: str, student: str) -> None:
     assert identify(name, re.compile(DEFAULT_PATTERN))[0] == student
+
+
+def deep_json(levels: int) -> bytes:
+    return ("[" * levels + "]" * levels).encode()
+
+
+def many_cells(count: int) -> bytes:
+    nb = nbformat.from_dict(json.loads(samples.to_bytes(SOURCE)))
+    nb.cells += [new_code_cell("x = 1") for _ in range(count)]
+    return samples.to_bytes(nb)
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (deep_json(100_000), "nested more than 200"),
+        (b'{"nbformat": 4, "cells": ' + deep_json(300) + b"}", "nested more than 200"),
+        (many_cells(2_001), "more than 2000 cells"),
+        (b" " * (20 * 2**20 + 1) + b"{}", "larger than 20 MB"),
+        (b'{"nbformat": 4, "nbformat_minor": 5, "cells": [', "invalid JSON"),
+    ],
+    ids=["deep-array", "deep-cells", "too-many-cells", "huge-file", "truncated"],
+)
+def test_limits_reject_with_a_one_line_reason(data: bytes, reason: str) -> None:
+    checked = preflight(data, RELEASE)
+    assert checked.notebook is None
+    assert reason in checked.rejection and "\n" not in checked.rejection
+
+
+def test_matched_cells_take_every_metadata_key_from_the_release() -> None:
+    nb = nbformat.from_dict(json.loads(samples.to_bytes(SOURCE)))
+    for cell in nb.cells:
+        if grade_id(cell) == "test_relu":
+            cell.metadata["tags"] = ["skip-execution", "raises-exception"]
+            cell.metadata["editable"] = True
+    added = new_code_cell(
+        "x = 1", metadata={"nbgrader": {"grade": True, "points": 9}, "tags": ["t"]}
+    )
+    nb.cells.insert(3, added)
+    checked = preflight(samples.to_bytes(nb), RELEASE)
+    cells = {grade_id(c): c for c in checked.notebook.cells}
+    release = {grade_id(c): c for c in RELEASE.cells}
+    assert cells["test_relu"].metadata == release["test_relu"].metadata
+    extra = [c for c in checked.notebook.cells if c.source == "x = 1"]
+    assert extra and "nbgrader" not in extra[0].metadata and "tags" not in extra[0].metadata
