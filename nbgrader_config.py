@@ -12,3 +12,8 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".DS_S
 
 c.ExecutePreprocessor.timeout = int(os.environ.get("NN_COURSE_CELL_TIMEOUT", "60"))
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+# nbgrader's own autograde and feedback (CLI and formgrader's buttons) would undo `grader`:
+# they refuse here, before writing anything (see autograder/nbgrader_hooks.py).
+c.Autograde.exporter_class = "autograder.nbgrader_hooks.AutogradeRefused"
+c.GenerateFeedback.exporter_class = "autograder.nbgrader_hooks.FeedbackRefused"
