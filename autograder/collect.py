@@ -7,12 +7,23 @@ does not match takes the top folder's name as the student id. Only the exercises
 collected, renamed copies included (``exercises (1).ipynb``); when a student has several, the
 one named exactly ``exercises.ipynb`` wins, then the newest. Everything else is reported as
 rejected, with the reason.
+
+The input is a student's as much as ours, so it is read defensively: symlinks (files and
+folders, in a folder or a zip) and anything but regular files are skipped; only ``.ipynb``
+files are read; a zip member whose name is absolute or climbs out (``../``) is rejected; sizes
+are checked before reading (:data:`FILE_LIMIT` per notebook, :data:`TOTAL_LIMIT` in all, and
+for a zip member a declared size and compression ratio within :data:`RATIO_LIMIT`), and a
+read stops as soon as it goes past what was declared.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import stat
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -25,18 +36,30 @@ from autograder.coursedir import (
     check_id,
     is_exercises_name,
 )
+from autograder.export import clean_text
 
 DEFAULT_PATTERN = r"^(?P<student_id>[^_/]+)_(?P<file>.+)$"
 JUNK = ("__MACOSX", ".ipynb_checkpoints")
+FILE_LIMIT = 20 * 2**20
+TOTAL_LIMIT = 500 * 2**20
+RATIO_LIMIT = 100
+"""A notebook compresses 5-20x; a zip bomb 1000x."""
+CHUNK = 2**20
+
+
+class TooLarge(Exception):
+    """A file turned out larger than declared or allowed while it was read."""
 
 
 @dataclass
 class Candidate:
-    """A file found in the input: where it came from, its bytes and its modification time."""
+    """A notebook found in the input: its name, declared size, time, and how to read it."""
 
     name: str
-    data: bytes
+    size: int
     modified: datetime
+    load: Callable[[], bytes]
+    data: bytes = b""
 
 
 @dataclass
@@ -49,8 +72,8 @@ class CollectReport:
     def render(self) -> str:
         """The report as text, one line per file."""
         lines = [f"imported {len(self.imported)}, rejected {len(self.rejected)}"]
-        lines += [f"  + {s}: {name} {note}".rstrip() for s, name, note in self.imported]
-        lines += [f"  - {name}: {reason}" for name, reason in self.rejected]
+        lines += [clean_text(f"  + {s}: {name} {note}".rstrip()) for s, name, note in self.imported]
+        lines += [clean_text(f"  - {name}: {reason}") for name, reason in self.rejected]
         return "\n".join(lines)
 
 
@@ -67,49 +90,151 @@ def collect(
         raise CourseError("--pattern needs a (?P<student_id>...) group")
     report = CollectReport()
     chosen: dict[str, Candidate] = {}
-    for candidate in read_candidates(source):
-        student, reason = identify(candidate.name, regex)
-        if reason:
-            report.rejected.append((candidate.name, reason))
-            continue
-        previous = chosen.get(student)
-        if previous and preferred(previous, candidate):
-            report.rejected.append((candidate.name, f"superseded by {previous.name}"))
-            continue
-        if previous:
-            report.rejected.append((previous.name, f"superseded by {candidate.name}"))
-        chosen[student] = candidate
-    for student, candidate in sorted(chosen.items()):
-        report.imported.append(
-            (student, candidate.name, store(course, assignment, student, candidate))
-        )
+    with open_source(source) as (candidates, skipped):
+        report.rejected += skipped
+        for candidate in candidates:
+            student, reason = identify(candidate.name, regex)
+            if reason:
+                report.rejected.append((candidate.name, reason))
+                continue
+            previous = chosen.get(student)
+            if previous and preferred(previous, candidate):
+                report.rejected.append((candidate.name, f"superseded by {previous.name}"))
+                continue
+            if previous:
+                report.rejected.append((previous.name, f"superseded by {candidate.name}"))
+            chosen[student] = candidate
+        total = 0
+        for student, candidate in sorted(chosen.items()):
+            total += candidate.size
+            if total > TOTAL_LIMIT:
+                report.rejected.append((candidate.name, f"over the {mb(TOTAL_LIMIT)} total"))
+                continue
+            try:
+                candidate.data = candidate.load()
+            except (TooLarge, OSError, zipfile.BadZipFile, EOFError) as exc:
+                report.rejected.append((candidate.name, f"unreadable: {exc}"))
+                continue
+            report.imported.append(
+                (student, candidate.name, store(course, assignment, student, candidate))
+            )
     return report
 
 
-def read_candidates(source: Path) -> list[Candidate]:
-    """Every file in a folder or zip archive, with its path relative to the top."""
+def mb(size: int) -> str:
+    return f"{size / 2**20:g} MB"
+
+
+@contextlib.contextmanager
+def open_source(source: Path) -> Iterator[tuple[list[Candidate], list[tuple[str, str]]]]:
+    """The notebooks in a folder or zip (read lazily) and the entries skipped, with reasons."""
     if source.is_dir():
-        return [
-            Candidate(
-                p.relative_to(source).as_posix(),
-                p.read_bytes(),
-                datetime.fromtimestamp(p.stat().st_mtime, timezone.utc),
-            )
-            for p in sorted(source.rglob("*"))
-            if p.is_file()
-        ]
+        yield folder_candidates(source)
+        return
     if zipfile.is_zipfile(source):
         with zipfile.ZipFile(source) as archive:
-            return [
-                Candidate(
-                    info.filename,
-                    archive.read(info),
-                    datetime(*info.date_time, tzinfo=timezone.utc),
-                )
-                for info in archive.infolist()
-                if not info.is_dir()
-            ]
+            yield zip_candidates(archive)
+        return
     raise CourseError(f"{source} is neither a folder nor a zip file")
+
+
+def folder_candidates(top: Path) -> tuple[list[Candidate], list[tuple[str, str]]]:
+    """Regular ``.ipynb`` files under ``top``, never following a symlink."""
+    found, skipped = [], []
+    for folder, dirs, files in os.walk(top, followlinks=False):
+        here = Path(folder)
+        for name in sorted(dirs):
+            if (here / name).is_symlink():
+                skipped.append(((here / name).relative_to(top).as_posix(), "symlink skipped"))
+                dirs.remove(name)
+        dirs.sort()
+        for name in sorted(files):
+            path = here / name
+            relative = path.relative_to(top).as_posix()
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                skipped.append((relative, "symlink skipped"))
+            elif not stat.S_ISREG(info.st_mode):
+                skipped.append((relative, "not a regular file"))
+            elif not name.lower().endswith(".ipynb"):
+                skipped.append((relative, "not a notebook"))
+            elif info.st_size > FILE_LIMIT:
+                skipped.append((relative, f"larger than {mb(FILE_LIMIT)}"))
+            else:
+                modified = datetime.fromtimestamp(info.st_mtime, timezone.utc)
+                found.append(Candidate(relative, info.st_size, modified, file_loader(path)))
+    return found, skipped
+
+
+def file_loader(path: Path) -> Callable[[], bytes]:
+    """Read ``path`` without following a symlink, and no more than :data:`FILE_LIMIT`."""
+
+    def load() -> bytes:
+        fd = os.open(
+            path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        )
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise TooLarge("not a regular file")
+            return bounded_read(handle, FILE_LIMIT)
+
+    return load
+
+
+def zip_candidates(archive: zipfile.ZipFile) -> tuple[list[Candidate], list[tuple[str, str]]]:
+    """The ``.ipynb`` members of a zip whose names, kinds and declared sizes are acceptable."""
+    found, skipped = [], []
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+        name = info.filename
+        reason = member_problem(info)
+        if reason:
+            skipped.append((name, reason))
+            continue
+        modified = datetime(*info.date_time, tzinfo=timezone.utc)
+        found.append(Candidate(name, info.file_size, modified, member_loader(archive, info)))
+    return found, skipped
+
+
+def member_problem(info: zipfile.ZipInfo) -> str | None:
+    """Why a zip member is not read, or ``None``."""
+    name = info.filename.replace("\\", "/")
+    parts = PurePosixPath(name).parts
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in parts:
+        return "path outside the archive"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "symlink skipped"
+    if not name.lower().endswith(".ipynb"):
+        return "not a notebook"
+    if info.file_size > FILE_LIMIT:
+        return f"larger than {mb(FILE_LIMIT)}"
+    if info.file_size > RATIO_LIMIT * max(info.compress_size, 1) and info.file_size > CHUNK:
+        return f"compressed more than {RATIO_LIMIT}x (a zip bomb?)"
+    return None
+
+
+def member_loader(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], bytes]:
+    """Read a zip member, stopping as soon as it goes past its declared size."""
+
+    def load() -> bytes:
+        with archive.open(info) as handle:
+            return bounded_read(handle, min(info.file_size, FILE_LIMIT))
+
+    return load
+
+
+def bounded_read(handle, limit: int) -> bytes:
+    """At most ``limit`` bytes from ``handle``; :class:`TooLarge` if there are more."""
+    chunks, total = [], 0
+    while True:
+        chunk = handle.read(min(CHUNK, limit + 1 - total))
+        if not chunk:
+            return b"".join(chunks)
+        total += len(chunk)
+        if total > limit:
+            raise TooLarge(f"more than the {limit:,} bytes declared or allowed")
+        chunks.append(chunk)
 
 
 def identify(name: str, regex: re.Pattern) -> tuple[str, str | None]:

@@ -1,27 +1,109 @@
 """Export the gradebook: a CSV with one column per graded part, and an HTML report with plots.
 
-Scores come from nbgrader's gradebook (so a grader's manual override counts), flags from the
-autograder's results. The CSV is sorted by student; its columns are ``student``, one
-``<assignment>:<grade_id>`` column per graded part and an ``<assignment>:total`` per
-assignment, then ``total``, ``max`` and ``flags``. The report shows, per assignment, the
-distribution of each part's scores and the parts ranked from hardest (lowest mean share of
-the points) to easiest.
+Scores come from nbgrader's gradebook, flags from the grader's own record (``grader_results``).
+Every score is checked against that record: a ``manual_score`` set in formgrader is kept as a
+manual override and said so (``manual: test_relu=1``); an ``auto_score`` that the grader did
+not write is kept but marked (``tampered: test_relu (gradebook 1, grader wrote 0)``).
+
+The CSV is sorted by student; its columns are ``student``, one ``<assignment>:<grade_id>``
+column per graded part and an ``<assignment>:total`` per assignment, then ``total``, ``max``
+and ``flags``. The report shows the flags to review, the parts ranked from hardest (lowest
+mean share of the points, over real attempts only) to easiest, and per assignment the
+distribution of each part's scores. Nothing a student wrote is rendered as HTML: every text
+is escaped and stripped of control characters (:func:`clean_text`), and our pages hold no
+script.
 """
 
 from __future__ import annotations
 
 import csv
 import html
+import json
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from matplotlib.figure import Figure
-
-from autograder.coursedir import Course
-from autograder.gradebook import recorded_results
+from autograder.coursedir import EXERCISES, Course
+from autograder.gradebook import autograded_path, recorded_results
 from autograder.review import REVIEW, WITHHELD
+from autograder.tasks import GRADED, GradeResult
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 HARDEST_SHOWN = 5
+PLOT_COLUMNS = 4
+SCORE_TOLERANCE = 1e-9
+NOTEBOOK_READ_LIMIT = 50 * 2**20
+MANUAL, TAMPERED = "manual", "tampered"
+REVIEW_KINDS = (
+    "rejected", "failed", "timeout", "stopped", "missing", "integrity", "repaired",
+    REVIEW, WITHHELD, TAMPERED, MANUAL,
+)  # fmt: skip
+"""Flags listed under "For review": every kind but a mere rename."""
+
+# ANSI CSI and OSC sequences, other escapes, then every remaining C0/C1 control character,
+# and the invisible or direction-changing characters that make a terminal line lie
+CONTROL = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]?"
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|\x1b[ -~]?"
+    r"|\x9b[0-?]*[ -/]*[@-~]?"
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
+)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+PAGE_CSS = """
+*{box-sizing:border-box}
+body{font-family:system-ui,sans-serif;margin:0 auto;padding:1rem;max-width:1200px;
+line-height:1.4;overflow-wrap:anywhere}
+pre,code,.out{font-family:ui-monospace,monospace;font-size:.85rem}
+pre,.out{white-space:pre-wrap;overflow-wrap:anywhere;margin:.3rem 0}
+img{max-width:100%;height:auto}
+table{border-collapse:collapse;max-width:100%;table-layout:auto}
+th,td{border:1px solid #bbb;padding:.2rem .5rem;text-align:left;vertical-align:top;
+overflow-wrap:anywhere;white-space:pre-wrap}
+.note{color:#666;font-style:italic}
+"""
+REPORT_CSS = """
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,520px),1fr));
+gap:1rem}
+.panel{border:1px solid #ddd;border-radius:6px;padding:.5rem 1rem;min-width:0}
+.panel.wide{grid-column:1/-1}
+"""
+
+
+def clean_text(text: object, *, newlines: bool = False) -> str:
+    """``text`` without escape sequences or control characters, safe to print to a terminal.
+
+    Tabs and newlines become spaces unless ``newlines`` keeps them (``\\r`` is always dropped,
+    as it lets a line overwrite itself). Call it on every id, flag and message that reaches a
+    terminal or a CSV file; HTML still needs :func:`html.escape` on top.
+    """
+    text = CONTROL.sub("", str(text).replace("\r\n", "\n"))
+    return text if newlines else text.replace("\n", " ").replace("\t", " ")
+
+
+def html_page(title: str, body: str, css: str = "", images: str = "data:") -> str:
+    """A whole page around ``body`` (already safe HTML): no script, a policy that forbids any."""
+    policy = (
+        f"default-src 'none'; img-src {images}; style-src 'unsafe-inline'; "
+        "base-uri 'none'; form-action 'none'"
+    )
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
+        "<meta name='viewport' content='width=device-width,initial-scale=1'>"
+        f"<title>{html.escape(clean_text(title))}</title><style>{PAGE_CSS}{css}</style>"
+        f"</head><body>{body}</body></html>"
+    )
+
+
+def esc(text: object) -> str:
+    """``text`` cleaned of control characters and escaped for HTML."""
+    return html.escape(clean_text(text))
 
 
 @dataclass
@@ -38,48 +120,88 @@ class Part:
         """The CSV column name."""
         return f"{self.assignment}:{self.name}"
 
-    @property
-    def mean_share(self) -> float:
-        """Mean score as a share of the maximum (1.0 when nobody submitted)."""
-        if not self.scores or not self.max_score:
+    def mean_share(self, students: set[str] | None = None) -> float:
+        """Mean score as a share of the maximum, over ``students`` (all by default).
+
+        1.0 when nobody counts.
+        """
+        scores = [s for k, s in self.scores.items() if students is None or k in students]
+        if not scores or not self.max_score:
             return 1.0
-        return sum(self.scores.values()) / len(self.scores) / self.max_score
+        return sum(scores) / len(scores) / self.max_score
 
 
-def read_parts(course: Course) -> list[Part]:
-    """Every graded part of every assignment in the gradebook, with the students' scores."""
-    from nbgrader.api import Gradebook
+@dataclass
+class Gradebook:
+    """What the export reads: parts with scores, flags per (assignment, student), results."""
 
+    parts: list[Part]
+    flags: dict[tuple[str, str], list[str]]
+    results: dict[tuple[str, str], GradeResult]
+
+
+def read_gradebook(course: Course) -> Gradebook:
+    """Every graded part with the students' scores, checked against the grader's record."""
+    from nbgrader.api import Gradebook as NbGradebook
+
+    results = recorded_results(course.db_url)
+    flags = {key: list(result.flags) for key, result in results.items()}
     parts = []
-    with Gradebook(course.db_url, course.course_id) as gb:
+    with NbGradebook(course.db_url, course.course_id) as gb:
         for assignment in sorted(gb.assignments, key=lambda a: a.name):
             by_name = {}
             for notebook in assignment.notebooks:
                 for cell in notebook.grade_cells:
                     by_name[cell.name] = Part(assignment.name, cell.name, float(cell.max_score))
             for submission in assignment.submissions:
+                student = submission.student.id
+                key = (assignment.name, student)
                 for notebook in submission.notebooks:
                     for grade in notebook.grades:
-                        by_name[grade.name].scores[submission.student.id] = float(grade.score or 0)
+                        part = by_name.setdefault(
+                            grade.name, Part(assignment.name, grade.name, float(grade.max_score))
+                        )
+                        part.scores[student] = float(grade.score or 0)
+                        mark = score_mark(grade, results.get(key))
+                        if mark:
+                            flags.setdefault(key, []).append(mark)
             parts += by_name.values()
-    return parts
+    return Gradebook(parts, flags, results)
+
+
+def score_mark(grade: object, result: GradeResult | None) -> str | None:
+    """A flag for a score the grader did not write: a manual override, or a tampered one."""
+    name, auto, manual = grade.name, grade.auto_score, grade.manual_score
+    if manual is not None:
+        return f"{MANUAL}: {name}={float(manual):g}"
+    if result is None:
+        return None if auto is None else f"{TAMPERED}: {name} (no grader result)"
+    recorded = result.scores.get(name)
+    if auto is None and recorded in (None, 0.0):
+        return None
+    if auto is None or recorded is None or abs(float(auto) - recorded) > SCORE_TOLERANCE:
+        shown = "none" if auto is None else f"{float(auto):g}"
+        wrote = "nothing" if recorded is None else f"{recorded:g}"
+        return f"{TAMPERED}: {name} (gradebook {shown}, grader wrote {wrote})"
+    return None
 
 
 def export(course: Course, folder: Path) -> tuple[Path, Path]:
     """Write ``grades.csv`` and ``report.html`` (with PNG plots) into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    parts = read_parts(course)
-    flags = {}
-    for (assignment, student), result in recorded_results(course.db_url).items():
-        flags.setdefault(student, []).extend(f"{assignment}: {f}" for f in result.flags)
-    csv_path = write_csv(folder / "grades.csv", parts, flags)
-    report_path = write_report(folder, parts, flags)
+    book = read_gradebook(course)
+    by_student: dict[str, list[str]] = {}
+    for (assignment, student), flags in sorted(book.flags.items()):
+        by_student.setdefault(student, []).extend(f"{assignment}: {f}" for f in flags)
+    csv_path = write_csv(folder / "grades.csv", book.parts, by_student)
+    attempts = real_attempts(course, book)
+    report_path = write_report(folder, book.parts, book.flags, attempts)
     return csv_path, report_path
 
 
 def write_csv(path: Path, parts: list[Part], flags: dict[str, list[str]]) -> Path:
     """The grades table, one row per student sorted by id."""
-    students = sorted({s for p in parts for s in p.scores})
+    students = sorted({s for p in parts for s in p.scores} | set(flags))
     assignments = sorted({p.assignment for p in parts})
     header = ["student"]
     for assignment in assignments:
@@ -88,85 +210,190 @@ def write_csv(path: Path, parts: list[Part], flags: dict[str, list[str]]) -> Pat
     maximum = sum(p.max_score for p in parts)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(header)
+        writer.writerow([csv_text(h) for h in header])
         for student in students:
-            row: list[object] = [student]
+            row: list[object] = [csv_text(student)]
             for assignment in assignments:
                 own = [p for p in parts if p.assignment == assignment]
                 row += [f"{p.scores[student]:g}" if student in p.scores else "" for p in own]
                 row.append(f"{sum(p.scores.get(student, 0.0) for p in own):g}")
             total = sum(p.scores.get(student, 0.0) for p in parts)
-            row += [f"{total:g}", f"{maximum:g}", "; ".join(flags.get(student, []))]
+            row += [f"{total:g}", f"{maximum:g}", csv_text("; ".join(flags.get(student, [])))]
             writer.writerow(row)
     return path
 
 
-def write_report(folder: Path, parts: list[Part], flags: dict[str, list[str]]) -> Path:
-    """An HTML page: students to review, score distributions per part, hardest parts first."""
-    sections = []
+def csv_text(text: str) -> str:
+    """A text cell a spreadsheet shows as text: no control characters, never a formula."""
+    text = clean_text(text)
+    return f"'{text}" if text.startswith(FORMULA_START) else text
+
+
+def real_attempts(course: Course, book: Gradebook) -> dict[str, set[str]]:
+    """Per assignment, the students whose file counts: graded, and not a blank release.
+
+    A rejected (or failed) file is left out, and so is one that scored 0 on every part while
+    none of its answer cells differs from the release's (an untouched notebook).
+    """
+    attempts: dict[str, set[str]] = {}
+    for part in book.parts:
+        attempts.setdefault(part.assignment, set()).update(part.scores)
+    for assignment, students in attempts.items():
+        release = release_answers(course, assignment)
+        for student in list(students):
+            result = book.results.get((assignment, student))
+            if result is not None and result.status != GRADED:
+                students.discard(student)
+                continue
+            own = [p.scores.get(student, 0.0) for p in book.parts if p.assignment == assignment]
+            if any(own):
+                continue
+            answers = submitted_answers(autograded_path(course, assignment, student))
+            if answers is None or release is None or answers == release:
+                students.discard(student)
+    return attempts
+
+
+def release_answers(course: Course, assignment: str) -> dict[str, str] | None:
+    """The answer cells of the release notebook, by grade id (``None`` if unreadable)."""
+    return submitted_answers(course.step_dir("release") / assignment / f"{EXERCISES}.ipynb")
+
+
+def submitted_answers(path: Path) -> dict[str, str] | None:
+    """The answer cells of a notebook by grade id, whitespace-normalized; ``None`` if unreadable."""
+    try:
+        if path.stat().st_size > NOTEBOOK_READ_LIMIT:
+            return None
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        answers = {}
+        for cell in cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if meta.get("solution") and meta.get("grade_id"):
+                source = cell.get("source", "")
+                source = "".join(source) if isinstance(source, list) else str(source)
+                answers[str(meta["grade_id"])] = " ".join(source.split())
+        return answers
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None
+
+
+def write_report(
+    folder: Path,
+    parts: list[Part],
+    flags: dict[tuple[str, str], list[str]],
+    attempts: dict[str, set[str]] | None = None,
+) -> Path:
+    """An HTML page: flags to review, hardest parts, score distributions, in a grid of panels."""
+    attempts = attempts if attempts is not None else {}
+    panels = [hardest_panel(parts, attempts), review_panel(flags)]
     for assignment in sorted({p.assignment for p in parts}):
         own = [p for p in parts if p.assignment == assignment]
-        plot = folder / f"{assignment}-distributions.png"
+        counted = attempts.get(assignment)
+        slug = plot_name(assignment)
+        plot = folder / f"{slug}-distributions.png"
         distribution_figure(own).savefig(plot, dpi=100)
-        ranking = folder / f"{assignment}-hardest.png"
-        hardest_figure(own).savefig(ranking, dpi=100)
-        sections.append(
-            f"<h2>{html.escape(assignment)}</h2>"
-            f'<img src="{plot.name}" alt="score distribution per part">'
-            f'<img src="{ranking.name}" alt="parts from hardest to easiest">'
+        ranking = folder / f"{slug}-hardest.png"
+        hardest_figure(own, counted).savefig(ranking, dpi=100)
+        panels.append(
+            f"<section class='panel wide'><h2>{esc(assignment)}</h2><div class='grid'>"
+            f'<img src="{html.escape(plot.name)}" alt="score distribution per part">'
+            f'<img src="{html.escape(ranking.name)}" alt="parts from hardest to easiest">'
+            "</div></section>"
         )
-    rows = "".join(
-        f"<tr><td>{html.escape(p.assignment)}</td><td>{html.escape(p.name)}</td>"
-        f"<td>{100 * p.mean_share:.0f}%</td><td>{len(p.scores)}</td></tr>"
-        for p in sorted(parts, key=lambda p: p.mean_share)[:HARDEST_SHOWN]
-    )
-    page = (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Grades report</title></head>"
-        "<body><h1>Grades report</h1><h2>Hardest parts</h2><table border='1'>"
-        "<tr><th>assignment</th><th>part</th><th>mean score</th><th>students</th></tr>"
-        f"{rows}</table>{review_table(flags)}{''.join(sections)}</body></html>"
-    )
+    body = f"<h1>Grades report</h1><div class='grid'>{''.join(panels)}</div>"
     path = folder / "report.html"
+    page = html_page("Grades report", body, REPORT_CSS, images="'self' data: file:")
     path.write_text(page, encoding="utf-8")
     return path
 
 
-def review_table(flags: dict[str, list[str]]) -> str:
-    """An HTML table of the integrity flags (with the offending lines) and withheld scores."""
+def plot_name(assignment: str) -> str:
+    """A file name for an assignment's plots (assignment ids are safe names already)."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", clean_text(assignment))[:100] or "assignment"
+
+
+def hardest_panel(parts: list[Part], attempts: dict[str, set[str]]) -> str:
+    """The parts with the lowest mean share of points over real attempts."""
+
+    def share(part: Part) -> float:
+        return part.mean_share(attempts.get(part.assignment))
+
+    def counted(part: Part) -> int:
+        students = attempts.get(part.assignment)
+        return sum(1 for s in part.scores if students is None or s in students)
+
+    ranked = [p for p in parts if counted(p)]
     rows = "".join(
-        f"<tr><td>{html.escape(student)}</td><td><code>{html.escape(flag)}</code></td></tr>"
-        for student in sorted(flags)
-        for flag in flags[student]
-        if any(f": {kind}: " in flag for kind in (REVIEW, WITHHELD))
+        f"<tr><td>{esc(p.assignment)}</td><td>{esc(p.name)}</td>"
+        f"<td>{100 * share(p):.0f}%</td><td>{counted(p)}</td></tr>"
+        for p in sorted(ranked, key=share)[:HARDEST_SHOWN]
+    )
+    table = (
+        "<table><tr><th>assignment</th><th>part</th><th>mean score</th><th>attempts</th></tr>"
+        f"{rows}</table>"
+        if rows
+        else "<p>No real attempts yet.</p>"
+    )
+    return (
+        "<section class='panel'><h2>Hardest parts</h2><p class='note'>Over real attempts "
+        f"only: rejected files and untouched blank notebooks are left out.</p>{table}</section>"
+    )
+
+
+def review_panel(flags: dict[tuple[str, str], list[str]]) -> str:
+    """The flags to review: rejected, repaired, integrity reviews, withheld, manual, tampered."""
+    rows = "".join(
+        f"<tr><td>{esc(student)}</td><td>{esc(assignment)}</td><td><code>{esc(flag)}</code></td>"
+        "</tr>"
+        for (assignment, student), own in sorted(flags.items(), key=lambda kv: kv[0][::-1])
+        for flag in own
+        if flag.startswith(tuple(f"{kind}: " for kind in REVIEW_KINDS))
     )
     if not rows:
-        return "<h2>For review</h2><p>No integrity flags.</p>"
+        return "<section class='panel'><h2>For review</h2><p>No flags.</p></section>"
     return (
-        "<h2>For review</h2><p>Points of flagged parts are recorded as 0 until reviewed."
-        f"</p><table border='1'><tr><th>student</th><th>flag</th></tr>{rows}</table>"
+        "<section class='panel'><h2>For review</h2><p>Points of parts under review are recorded "
+        "as 0 until reviewed; rejected files score 0; repaired ones were graded as restored; "
+        "a manual score overrides the grader's, a tampered one was written by neither.</p>"
+        "<table><tr><th>student</th><th>assignment</th><th>flag</th></tr>"
+        f"{rows}</table></section>"
     )
 
 
 def distribution_figure(parts: list[Part]) -> Figure:
     """One histogram per part of the students' scores, as a share of the part's points."""
-    fig = Figure(figsize=(3 * max(len(parts), 1), 2.6), layout="constrained")
-    axes = fig.subplots(1, max(len(parts), 1), squeeze=False)[0]
+    from matplotlib.figure import Figure
+
+    n = max(len(parts), 1)
+    columns = min(n, PLOT_COLUMNS)
+    rows = math.ceil(n / columns)
+    fig = Figure(figsize=(3 * columns, 2.6 * rows), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
     for ax, part in zip(axes, parts, strict=False):
         shares = [s / part.max_score for s in part.scores.values()] if part.max_score else []
         ax.hist(shares, bins=5, range=(0, 1), color="tab:blue", edgecolor="white")
-        ax.set_title(part.name, fontsize=9)
+        ax.set_title(clean_text(part.name)[:40], fontsize=9)
         ax.set_xlabel("share of points")
-    axes[0].set_ylabel("students")
+    for ax in axes[len(parts) :] if parts else ():
+        ax.set_visible(False)
+    for ax in axes[::columns]:
+        ax.set_ylabel("students")
     return fig
 
 
-def hardest_figure(parts: list[Part]) -> Figure:
-    """Parts ranked by mean share of points, hardest at the top."""
-    ranked = sorted(parts, key=lambda p: p.mean_share, reverse=True)
+def hardest_figure(parts: list[Part], students: set[str] | None = None) -> Figure:
+    """Parts ranked by mean share of points over ``students``, hardest at the top."""
+    from matplotlib.figure import Figure
+
+    ranked = sorted(parts, key=lambda p: p.mean_share(students), reverse=True)
     fig = Figure(figsize=(6, 0.5 * len(ranked) + 1), layout="constrained")
     ax = fig.subplots()
-    ax.barh([p.name for p in ranked], [p.mean_share for p in ranked], color="tab:orange")
+    ax.barh(
+        [clean_text(p.name)[:40] for p in ranked],
+        [p.mean_share(students) for p in ranked],
+        color="tab:orange",
+    )
     ax.set_xlim(0, 1)
-    ax.set_xlabel("mean share of points")
+    ax.set_xlabel("mean share of points (real attempts)")
     ax.set_title("hardest parts at the top", fontsize=9)
     return fig

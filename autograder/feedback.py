@@ -1,144 +1,434 @@
-"""One HTML feedback page per student that keeps the hidden tests hidden.
+"""One HTML feedback page per student that keeps the hidden tests hidden and runs no script.
 
-The page shows the student's own cells, and for each test cell its visible tests, the points,
-and whether it passed; a failure is told by the exception's type and message only. Hidden-test
-blocks are removed from the source, and no output of a test cell is shown, because a traceback
-prints the failing hidden line and a printed value may be an expected one. (nbgrader's own
-feedback shows hidden tests in full, and ``ClearHiddenTests`` still leaves the tracebacks.)
+The page opens with the score and a table of the graded parts in notebook order (points, and
+on failure the message the trusted test raised), then shows the student's cells. Nothing a
+student wrote is rendered as HTML:
+
+- code is highlighted text (Pygments escapes it);
+- outputs are escaped text, cut to :data:`OUTPUT_LIMIT` characters each and
+  :data:`CELL_LIMIT` per cell; rich outputs (HTML, SVG, JavaScript, widgets) are never shown,
+  only their plain-text form; images only as PNG or JPEG whose base64 decodes and whose bytes
+  start like one, up to :data:`IMAGE_LIMIT` each;
+- markdown is rendered with raw HTML escaped, then passed through an allow-list of tags and
+  attributes; links go only to ``http(s)``/``mailto`` addresses, images are not loaded, maths
+  stays LaTeX text in ``<code>`` (no CDN, no script);
+- every text is stripped of control characters (:func:`autograder.export.clean_text`).
+
+A test cell shows the visible tests the release holds, its points and, on failure, the one
+message of its error output (written by the trusted runtime). Hidden tests, what they
+printed and their tracebacks never reach the page. The page forbids scripts in its content
+security policy too.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import html
+import json
 import re
 from collections.abc import Sequence
+from functools import lru_cache
+from html.parser import HTMLParser
 from pathlib import Path
 
-import nbformat
-from nbformat import NotebookNode
-from nbformat.v4 import new_markdown_cell, new_notebook, new_output
-
 from autograder.coursedir import EXERCISES, Course
+from autograder.export import clean_text, esc, html_page
 from autograder.gradebook import autograded_path, recorded_results
 from autograder.preflight import without_hidden_tests
 from autograder.tasks import GRADED, GradeResult
 
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-WARNING = re.compile(r"\b(\w*Warning): ([^\n]*)")
-MESSAGE_LIMIT = 300
+OUTPUT_LIMIT = 2_000
+CELL_LIMIT = 20_000
+CODE_LIMIT = 20_000
+MESSAGE_LIMIT = 1_000
+IMAGE_LIMIT = 2**20
+PAGE_IMAGE_LIMIT = 8 * 2**20
+NOTEBOOK_LIMIT = 50 * 2**20
+IMAGE_MAGIC = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
+SAFE_SCHEMES = ("http://", "https://", "mailto:")
 FRIENDLY = {"CellTimeoutError": "the cell ran past the time limit (an endless loop?)"}
+
+ALLOWED_TAGS = frozenset(
+    "p br hr h1 h2 h3 h4 h5 h6 em strong del code pre blockquote ul ol li "
+    "table thead tbody tr th td a".split()
+)
+VOID_TAGS = frozenset({"br", "hr"})
+
+FEEDBACK_CSS = """
+.cell{border-left:3px solid #ddd;padding:.2rem .8rem;margin:.8rem 0}
+.cell.test{border-color:#888}.cell.passed{border-color:#2a2}.cell.failed{border-color:#c22}
+.highlight pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f7f7f7;padding:.4rem}
+.verdict{font-weight:600}.failed .verdict{color:#a11}.passed .verdict{color:#161}
+.out{background:#fff;border-top:1px dashed #ddd}.err{color:#a11}
+code.math{background:#f3f3f3}
+"""
 
 
 def write_feedback(
     course: Course, assignments: Sequence[str] = (), students: Sequence[str] = ()
 ) -> list[Path]:
     """Write ``feedback/<student>/<assignment>/exercises.html`` for every recorded result."""
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter()
     written = []
     for (assignment, student), result in sorted(recorded_results(course.db_url).items()):
         if (assignments and assignment not in assignments) or (
             students and student not in students
         ):
             continue
-        source = autograded_path(course, assignment, student)
-        executed = (
-            nbformat.read(source, as_version=4)
-            if result.status == GRADED and source.is_file()
-            else None
-        )
-        body, _ = exporter.from_notebook_node(feedback_notebook(result, executed))
+        release = read_notebook(course.step_dir("release") / assignment / f"{EXERCISES}.ipynb")
+        executed = None
+        if result.status == GRADED:
+            executed = read_notebook(autograded_path(course, assignment, student))
         path = course.step_dir("feedback") / student / assignment / f"{EXERCISES}.html"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(body, encoding="utf-8")
+        path.write_text(feedback_page(result, executed, release), encoding="utf-8")
         written.append(path)
     return written
 
 
-def feedback_notebook(result: GradeResult, executed: NotebookNode | None) -> NotebookNode:
-    """The notebook rendered as feedback: a summary, then the sanitized executed cells."""
-    cells = [new_markdown_cell(summary_markdown(result))]
-    for cell in executed.cells if executed else []:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade") and not meta.get("solution"):
-            cells.append(test_cell(cell, result))
+def read_notebook(path: Path) -> dict | None:
+    """A notebook as plain JSON (no validation), or ``None`` if missing, too big or damaged."""
+    try:
+        if path.stat().st_size > NOTEBOOK_LIMIT:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("cells"), list) else None
+
+
+def feedback_page(result: GradeResult, executed: dict | None, release: dict | None) -> str:
+    """The whole feedback page of ``result``; ``executed`` is the autograded notebook."""
+    visible = test_sources(release)
+    cells = [c for c in (executed or {}).get("cells", []) if isinstance(c, dict)]
+    messages = {
+        name: failure_message(cell)
+        for cell in cells
+        if (name := test_name(cell, result)) and name in result.max_scores
+    }
+    order = part_order(result, [*visible, *messages])
+    body = summary_html(result, order, messages)
+    if executed is None and result.status == GRADED:
+        body += "<p class='note'>Your notebook's outputs are too large to show here.</p>"
+    images = ImageBudget()
+    for cell in cells:
+        name = test_name(cell, result)
+        if name:
+            body += test_cell_html(cell, name, result, visible, messages.get(name))
         else:
-            cells.append(student_cell(cell))
-    return new_notebook(
-        cells=cells,
-        metadata={
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        },
+            body += student_cell_html(cell, images)
+    return html_page(f"Feedback: {result.assignment}", body, FEEDBACK_CSS + pygments_css())
+
+
+def test_sources(release: dict | None) -> dict[str, str]:
+    """The release's test cells (what the student saw, no hidden tests), in notebook order."""
+    found = {}
+    for cell in (release or {}).get("cells", []):
+        meta = nbgrader_meta(cell)
+        if meta.get("grade") and not meta.get("solution") and meta.get("grade_id"):
+            found[str(meta["grade_id"])] = without_hidden_tests(text_of(cell.get("source")))
+    return found
+
+
+def part_order(result: GradeResult, seen: Sequence[str]) -> list[str]:
+    """The graded parts in notebook order: as seen, then any others sorted."""
+    order = [name for name in dict.fromkeys(seen) if name in result.max_scores]
+    return order + sorted(set(result.max_scores) - set(order))
+
+
+def summary_html(result: GradeResult, order: list[str], messages: dict[str, str]) -> str:
+    """Score, status, flags and a row per graded part: points, verdict, message."""
+    total = sum(result.max_scores.values())
+    out = [
+        f"<h1>Feedback: {esc(result.assignment)}</h1>",
+        f"<p><strong>{esc(result.student)}</strong>: {result.score:g} / {total:g} points.</p>",
+    ]
+    if result.status != GRADED:
+        out.append(f"<p>Your submission was not graded ({esc(result.status)}).</p>")
+    if result.flags:
+        flags = "".join(f"<li>{esc(cap(flag, MESSAGE_LIMIT))}</li>" for flag in result.flags)
+        out.append(f"<ul>{flags}</ul>")
+    rows = []
+    for name in order:
+        score, maximum = result.scores.get(name, 0.0), result.max_scores[name]
+        passed = score >= maximum
+        message = "" if passed else messages.get(name, "")
+        rows.append(
+            f"<tr><td>{esc(name)}</td><td>{score:g} / {maximum:g}</td>"
+            f"<td>{'passed' if passed else 'failed'}</td><td>{esc(message)}</td></tr>"
+        )
+    out.append(
+        "<table><tr><th>part</th><th>points</th><th>result</th><th>message</th></tr>"
+        f"{''.join(rows)}</table>"
+    )
+    return "".join(out)
+
+
+def test_cell_html(
+    cell: dict, name: str, result: GradeResult, visible: dict[str, str], message: str | None
+) -> str:
+    """A test cell: its visible tests, points, and on failure the test's message."""
+    source = visible.get(name)
+    if source is None:
+        source = without_hidden_tests(text_of(cell.get("source")))
+    if "BEGIN HIDDEN TESTS" in text_of(cell.get("source")):
+        source = source.rstrip() + "\n# (hidden tests are not shown)"
+    score, maximum = result.scores.get(name, 0.0), result.max_scores.get(name, 0.0)
+    if score >= maximum:
+        kind, verdict = "passed", f"PASSED {name}: {score:g} / {maximum:g} points"
+    else:
+        reason = message or "The tests did not pass."
+        kind, verdict = "failed", f"FAILED {name}: {score:g} / {maximum:g} points. {reason}"
+    return (
+        f"<div class='cell test {kind}'>{code_html(source)}"
+        f"<div class='out verdict'>{esc(verdict)}</div></div>"
     )
 
 
-def summary_markdown(result: GradeResult) -> str:
-    """Score, status, flags and a pass/fail line per graded part, as Markdown."""
-    total = sum(result.max_scores.values())
-    lines = [
-        f"# Feedback: {html.escape(result.assignment)}",
-        "",
-        f"**{html.escape(result.student)}**: {result.score:g} / {total:g} points.",
-        "",
-    ]
-    if result.status != GRADED:
-        lines += [f"Your submission was not graded ({result.status}).", ""]
-    lines += [f"- {html.escape(flag)}" for flag in result.flags]
-    lines += ["", "| part | points | result |", "| --- | --- | --- |"]
-    for name, maximum in sorted(result.max_scores.items()):
-        score = result.scores.get(name, 0.0)
-        verdict = "passed" if score >= maximum else "failed"
-        lines.append(f"| {html.escape(name)} | {score:g} / {maximum:g} | {verdict} |")
-    return "\n".join(lines)
+def student_cell_html(cell: dict, images: ImageBudget) -> str:
+    """A cell the student may have written: markdown sanitized, code highlighted, outputs text."""
+    kind = cell.get("cell_type")
+    source = text_of(cell.get("source"))
+    if kind == "markdown":
+        return f"<div class='cell md'>{markdown_html(source)}</div>"
+    if kind != "code":
+        return f"<div class='cell raw'><pre>{esc_block(cap(source, CODE_LIMIT))}</pre></div>"
+    if "BEGIN HIDDEN TESTS" in source:
+        source = without_hidden_tests(source)
+    outputs = cell.get("outputs")
+    shown = outputs_html(outputs if isinstance(outputs, list) else [], images)
+    return f"<div class='cell code'>{code_html(source)}{shown}</div>"
 
 
-def test_cell(cell: NotebookNode, result: GradeResult) -> NotebookNode:
-    """A test cell with its hidden tests removed and its outputs replaced by a verdict."""
-    name = cell.metadata.nbgrader.get("grade_id", "")
-    visible = without_hidden_tests(cell.source)
-    if visible != cell.source:
-        visible = visible.rstrip() + "\n# (hidden tests are not shown)"
-    score, maximum = result.scores.get(name, 0.0), result.max_scores.get(name, 0.0)
-    if score >= maximum:
-        verdict = f"PASSED {name}: {score:g} / {maximum:g} points"
-    else:
-        verdict = f"FAILED {name}: {score:g} / {maximum:g} points. {failure_message(cell)}"
-    clean = nbformat.v4.new_code_cell(source=visible)
-    clean.outputs = [new_output("stream", name="stdout", text=verdict + "\n")]
-    return clean
+def test_name(cell: dict, result: GradeResult) -> str | None:
+    """The grade id of a test cell the grader scored, or ``None`` for any other cell."""
+    meta = nbgrader_meta(cell)
+    name = meta.get("grade_id")
+    if meta.get("grade") and not meta.get("solution") and name in result.max_scores:
+        return str(name)
+    return None
 
 
-def student_cell(cell: NotebookNode) -> NotebookNode:
-    """A non-test cell as executed, with every traceback cut down to type and message."""
-    clean = nbformat.from_dict(dict(cell))
-    clean.metadata = {}
-    if clean.cell_type == "code":
-        clean.outputs = [
-            new_output("stream", name="stderr", text=error_line(o) + "\n")
-            if o.output_type == "error"
-            else o
-            for o in clean.outputs
-        ]
-    return clean
+def nbgrader_meta(cell: object) -> dict:
+    """A cell's nbgrader metadata, or an empty dict for anything malformed."""
+    meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
+    meta = meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
+    return meta if isinstance(meta, dict) else {}
 
 
-def failure_message(cell: NotebookNode) -> str:
-    """Why a test cell failed, from its outputs, without a traceback or printed values."""
-    for output in cell.get("outputs", []):
-        if output.output_type == "error":
+def failure_message(cell: dict) -> str:
+    """The message of a test cell's error output (the trusted test's), or a generic one."""
+    for output in cell.get("outputs") or []:
+        if isinstance(output, dict) and output.get("output_type") == "error":
             return error_line(output)
-    for output in cell.get("outputs", []):
-        if output.output_type == "stream" and output.name == "stderr":
-            found = WARNING.search(ANSI.sub("", output.text))
-            detail = f" ({found.group(1)}: {found.group(2)[:MESSAGE_LIMIT]})" if found else ""
-            return f"The cell wrote to stderr{detail}; a test cell must run silently."
     return "The tests did not pass."
 
 
-def error_line(output: NotebookNode) -> str:
-    """``ExceptionType: message`` of an error output, without ANSI codes, cut to a length."""
-    name = ANSI.sub("", output.get("ename", "Error"))
-    value = ANSI.sub("", output.get("evalue", "")).strip()
-    value = value or FRIENDLY.get(name, "")
-    return f"{name}: {value[:MESSAGE_LIMIT]}" if value else name
+def error_line(output: dict) -> str:
+    """``ExceptionType: message`` of an error output, clean and cut to a length."""
+    name = clean_text(output.get("ename") or "Error")[:200]
+    value = clean_text(output.get("evalue") or "").strip() or FRIENDLY.get(name, "")
+    return cap(f"{name}: {value}" if value else name, MESSAGE_LIMIT)
+
+
+# -- text, code and outputs ---------------------------------------------------------------
+def text_of(value: object) -> str:
+    """A notebook text field (a string or a list of strings) as one string."""
+    if isinstance(value, list):
+        return "".join(v for v in value if isinstance(v, str))
+    return value if isinstance(value, str) else ""
+
+
+def cap(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, saying how many were left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}\n... ({len(text) - limit:,} more characters not shown)"
+
+
+def esc_block(text: str) -> str:
+    """Multi-line text cleaned of control characters and escaped."""
+    return html.escape(clean_text(text, newlines=True))
+
+
+def code_html(source: str) -> str:
+    """Python source as highlighted, escaped HTML."""
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer
+
+    source = clean_text(cap(source, CODE_LIMIT), newlines=True)
+    return highlight(source, PythonLexer(), HtmlFormatter(cssclass="highlight"))
+
+
+@lru_cache(maxsize=1)
+def pygments_css() -> str:
+    from pygments.formatters import HtmlFormatter
+
+    # without Pygments' comments ("Generic.Traceback"), so a page's text says only ours
+    css = HtmlFormatter(cssclass="highlight").get_style_defs(".highlight")
+    return re.sub(r"\s*/\*.*?\*/", "", css)
+
+
+class ImageBudget:
+    """How many image bytes a page may still embed."""
+
+    def __init__(self, limit: int = PAGE_IMAGE_LIMIT) -> None:
+        self.left = limit
+
+
+def outputs_html(outputs: list, images: ImageBudget) -> str:
+    """A code cell's outputs as escaped text and checked images, within the cell's budget."""
+    parts, left = [], CELL_LIMIT
+    for output in outputs:
+        if not isinstance(output, dict):
+            continue
+        if left <= 0:
+            parts.append("<div class='out note'>(further output not shown)</div>")
+            break
+        image = output_image(output, images)
+        if image:
+            parts.append(image)
+            continue
+        text, css = output_text(output)
+        if not text:
+            continue
+        shown = cap(text, min(OUTPUT_LIMIT, left))
+        left -= min(len(text), OUTPUT_LIMIT)
+        parts.append(f"<div class='out{css}'>{esc_block(shown)}</div>")
+    return "".join(parts)
+
+
+def output_text(output: dict) -> tuple[str, str]:
+    """The plain text of one output and its CSS class suffix; never HTML, SVG or script."""
+    kind = output.get("output_type")
+    if kind == "stream":
+        return text_of(output.get("text")), " err" if output.get("name") == "stderr" else ""
+    if kind == "error":
+        return error_line(output), " err"
+    if kind in ("execute_result", "display_data"):
+        data = output.get("data")
+        data = data if isinstance(data, dict) else {}
+        if "text/plain" in data:
+            return text_of(data["text/plain"]), ""
+        if data:
+            kinds = ", ".join(clean_text(k)[:40] for k in sorted(data)[:3])
+            return f"[output of type {kinds} not shown]", " note"
+    return "", ""
+
+
+def output_image(output: dict, images: ImageBudget) -> str | None:
+    """An ``<img>`` of a PNG or JPEG output that checks out, or ``None``."""
+    data = output.get("data")
+    if output.get("output_type") not in ("execute_result", "display_data"):
+        return None
+    if not isinstance(data, dict):
+        return None
+    for mime, magic in IMAGE_MAGIC.items():
+        raw = decode_image(data.get(mime), magic)
+        if raw is not None and len(raw) <= images.left:
+            images.left -= len(raw)
+            encoded = base64.b64encode(raw).decode("ascii")
+            return f"<div class='out'><img alt='figure' src='data:{mime};base64,{encoded}'></div>"
+    return None
+
+
+def decode_image(value: object, magic: bytes) -> bytes | None:
+    """The bytes of a base64 image that starts with ``magic`` and fits the cap, else ``None``."""
+    text = text_of(value)
+    if not text or len(text) > IMAGE_LIMIT * 4 // 3 + 4096:
+        return None
+    try:
+        raw = base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw if raw.startswith(magic) and len(raw) <= IMAGE_LIMIT else None
+
+
+# -- markdown -----------------------------------------------------------------------------
+def markdown_html(source: str) -> str:
+    """Markdown rendered with raw HTML escaped, then passed through the tag allow-list."""
+    return sanitize_html(markdown_renderer()(clean_text(cap(source, CELL_LIMIT), newlines=True)))
+
+
+@lru_cache(maxsize=1)
+def markdown_renderer():
+    import mistune
+
+    class Renderer(mistune.HTMLRenderer):
+        """Links only to safe addresses, no images loaded, maths as escaped LaTeX."""
+
+        def link(self, text: str, url: str, title: str | None = None) -> str:
+            if not safe_url(url):
+                return text
+            return f'<a href="{html.escape(url)}">{text}</a>'
+
+        def image(self, text: str, url: str, title: str | None = None) -> str:
+            return f"[image: {text}]"
+
+        def inline_math(self, text: str) -> str:
+            return f"<code class='math'>{html.escape(text)}</code>"
+
+        def block_math(self, text: str) -> str:
+            return f"<pre><code class='math'>{html.escape(text)}</code></pre>\n"
+
+    return mistune.create_markdown(
+        escape=True,
+        renderer=Renderer(escape=True),
+        plugins=["math", "table", "strikethrough"],
+    )
+
+
+def safe_url(url: str) -> bool:
+    """Whether a link may point at ``url``: web and mail addresses and in-page anchors only."""
+    squeezed = "".join(ch for ch in html.unescape(url) if ch > " " and ch != "\x7f").lower()
+    return squeezed.startswith(SAFE_SCHEMES) or (squeezed.startswith("#") and ":" not in squeezed)
+
+
+class Sanitizer(HTMLParser):
+    """Re-emits HTML keeping only allowed tags; the only attribute kept is a safe ``href``."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ALLOWED_TAGS:
+            return
+        extra = ""
+        href = dict(attrs).get("href") or ""
+        if tag == "a" and safe_url(href):
+            extra = f' href="{html.escape(href)}" rel="nofollow noopener noreferrer"'
+        if tag == "code" and ("class", "math") in attrs:
+            extra = ' class="math"'
+        self.out.append(f"<{tag}{extra}>")
+        if tag not in VOID_TAGS:
+            self.open.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in VOID_TAGS:
+            self.out.append(f"<{tag}>")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in VOID_TAGS or tag not in self.open:
+            return
+        while self.open:
+            last = self.open.pop()
+            self.out.append(f"</{last}>")
+            if last == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(html.escape(data))
+
+    def result(self) -> str:
+        self.close()
+        return "".join(self.out) + "".join(f"</{tag}>" for tag in reversed(self.open))
+
+
+def sanitize_html(fragment: str) -> str:
+    """``fragment`` with every tag and attribute outside the allow-list removed (text kept)."""
+    sanitizer = Sanitizer()
+    sanitizer.feed(fragment)
+    return sanitizer.result()
