@@ -81,7 +81,7 @@ def cells_that_may_raise(nb: nbformat.NotebookNode) -> set[int]:
     stubs = copy.deepcopy(nb)
     ClearSolutions(code_stub=STUB).preprocess(stubs, {})
     may_raise, tainted = set(), set()
-    for index, (cell, stub) in enumerate(zip(nb.cells, stubs.cells)):
+    for index, (cell, stub) in enumerate(zip(nb.cells, stubs.cells, strict=True)):
         if cell.cell_type != "code":
             continue
         meta = cell.metadata.get("nbgrader", {})

@@ -1,0 +1,72 @@
+"""pytest plugin: nbval over the course's notebooks, with the course's rules.
+
+``make test`` and ``make validate`` load it (``-p tests.nbval_course``) with ``--nbval-lax``:
+nbval runs every code cell of a notebook in one fresh kernel and fails a cell that raises
+(outputs are not compared). On top of nbval this plugin
+
+- marks every notebook cell ``nbval`` (so ``-m nbval`` selects them) and puts all the cells of
+  one notebook in one xdist group: with ``--dist loadgroup`` a notebook stays on one worker,
+  in order, while the rest of the suite is spread as usual;
+- lets no cell of a ``source/`` notebook raise: the ``raises-exception`` tags that
+  ``tests/tag_raises.py`` puts on exercise cells are for the student version (``release/``),
+  where the answers are stubs; a source cell meant to raise says so with nbval's own
+  ``nbval-raises-exception`` tag or a ``# NBVAL_RAISES_EXCEPTION`` comment;
+- skips the notebooks under ``tests/`` (the fixture course's, exercised by the grader tests);
+- starts nbval's kernels on ipc sockets, so that kernels started at once by two workers
+  cannot race for a TCP port.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbval.kernel
+import pytest
+from jupyter_client.manager import KernelManager
+from nbval.plugin import IPyNbCell, find_comment_markers
+
+ROOT = Path(__file__).resolve().parents[1]
+TAG = "raises-exception"
+_SOCKETS = tempfile.mkdtemp(prefix="nbval-kernels-")
+
+
+class IpcKernelManager(KernelManager):
+    def __init__(self, **kwargs):
+        super().__init__(transport="ipc", ip=str(Path(_SOCKETS) / "kernel"), **kwargs)
+
+
+nbval.kernel.KernelManager = IpcKernelManager
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_SOCKETS, ignore_errors=True)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if collection_path.suffix == ".ipynb" and (
+        ROOT / "tests" in collection_path.parents or ".ipynb_checkpoints" in collection_path.parts
+    ):
+        return True
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if not isinstance(item, IPyNbCell):
+            continue
+        path = Path(item.path).resolve()
+        name = str(path.relative_to(ROOT)) if ROOT in path.parents else str(path)
+        item.add_marker(pytest.mark.nbval)
+        item.add_marker(pytest.mark.xdist_group(name=name))
+        if ROOT / "source" in path.parents and not nbval_says_raises(item.cell):
+            item.options["check_exception"] = False
+
+
+def nbval_says_raises(cell: dict) -> bool:
+    """Whether the cell may raise by nbval's own markers, not by the student-version tag."""
+    tags = cell.get("metadata", {}).get("tags", [])
+    comments = dict(find_comment_markers(cell.get("source", "")))
+    return "nbval-raises-exception" in tags or comments.get("check_exception", False)
