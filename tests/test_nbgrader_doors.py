@@ -10,7 +10,6 @@ names ``grader``, and the gradebook, ``autograded/`` and ``feedback/`` stay as t
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sqlite3
 import subprocess
@@ -36,24 +35,6 @@ pytestmark = pytest.mark.autograder
 
 MANUAL = 0.5  # ref's test_relu, entered by hand in formgrader
 
-# Formgrader's buttons: load the course's config from the folder it serves, build the API on
-# it, and call it (formgrader's handlers do the same, in the server's process).
-BUTTONS = """
-import json, sys
-from nbgrader.apps import NbGrader, NbGraderAPI
-from nbgrader.coursedir import CourseDirectory
-
-app = NbGrader()
-app.load_config_file()
-api = NbGraderAPI(CourseDirectory(parent=app), parent=app)
-assignment, student = sys.argv[1:3]
-print(json.dumps({
-    "autograde": api.autograde(assignment, student),
-    "feedback_all": api.generate_feedback(assignment),
-    "feedback_one": api.generate_feedback(assignment, student),
-}))
-"""
-
 
 def nbgrader_env() -> dict[str, str]:
     """The environment with this interpreter's ``bin/`` first on PATH (nbgrader needs alembic)."""
@@ -76,10 +57,23 @@ def run(course: Path, *command: str) -> subprocess.CompletedProcess:
 
 
 def press_buttons(course: Path) -> dict:
-    """Formgrader's Autograde and Generate Feedback buttons on ``ref``; what each returned."""
-    proc = run(course, sys.executable, "-c", BUTTONS, ASSIGNMENT, "ref")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    """Formgrader's Autograde and Generate Feedback buttons on ``ref``; what each returned.
+
+    Formgrader's handlers build ``NbGraderAPI`` on the course's configuration and call it in
+    the server's process; so does this.
+    """
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    config.CourseDirectory.root = str(course)
+    api = NbGraderAPI(CourseDirectory(config=config), config=config)
+    return {
+        "autograde": api.autograde(ASSIGNMENT, "ref"),
+        "feedback_all": api.generate_feedback(ASSIGNMENT),
+        "feedback_one": api.generate_feedback(ASSIGNMENT, "ref"),
+    }
 
 
 def grade_by_hand(course: Path, student: str, name: str, score: float) -> None:
@@ -130,7 +124,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     source = notebook(course, "source")
     submit(course, "ref", samples.to_bytes(source))
     submit(course, "bug-mse", samples.to_bytes(samples.mutants(source)["sum-instead-of-mean"]))
-    proc = grader(course, "grade", "--jobs", "2", "--no-progress")
+    proc = grader(course, "grade", "--jobs", "1", "--no-progress")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert grader(course, "feedback").returncode == 0
     grade_by_hand(course, "ref", "test_relu", MANUAL)
