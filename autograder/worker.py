@@ -96,6 +96,20 @@ def elapsed(start: float) -> float:
 
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+WORKER_MEMORY_MB = 2048
+
+
+def cap_memory(megabytes: int | None) -> None:
+    """Cap this worker's address space: what a kernel sends cannot exhaust the machine."""
+    import resource
+
+    if not megabytes:
+        return
+    limit = int(megabytes) * 2**20
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ValueError, OSError):  # macOS refuses RLIMIT_AS
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
 
 
 def serve(conn: Connection, scratch: str, options: dict, log_path: str, threads: int) -> None:
@@ -109,6 +123,7 @@ def serve(conn: Connection, scratch: str, options: dict, log_path: str, threads:
     """
     for variable in THREAD_VARIABLES:
         os.environ.setdefault(variable, str(threads))
+    cap_memory(options.pop("worker_memory_mb", WORKER_MEMORY_MB))
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(log, 1)
     os.dup2(log, 2)

@@ -128,6 +128,15 @@ def runtime_attacks(course: Path) -> dict[str, str]:
         "write-outside": cheat_if(
             "WROTE", f"import os\nWROTE = os.system('echo x > {planted}') == 0"
         ),
+        "plant-symlinks": PLANT.format(
+            db=str(course / "gradebook.db"),
+            source=str(course / "source"),
+            ref=str(course / "submitted" / "ref"),
+        )
+        + WRONG,
+        "poison-connection-file": POISON.format(db=str(course / "gradebook.db")) + WRONG,
+        "fill-disk": "with open('big', 'wb') as f:\n    for _ in range(300):\n"
+        "        f.write(b'0' * 2**20)\n" + WRONG,
         "sys-exit": f"import sys\n{WRONG}sys.exit(0)\n",
         "os-exit": f"import os\n{WRONG}os._exit(0)\n",
         "loop": "def relu(z):\n    while True:\n        pass\n",
@@ -137,6 +146,25 @@ def runtime_attacks(course: Path) -> dict[str, str]:
     }
 
 
+PLANT = """import os
+for i, target in enumerate([{db!r}, {source!r}, {ref!r}, '/dev/zero', '../../gradebook.db']):
+    for name in (f'link{{i}}', f'../link{{i}}', f'../../link{{i}}', f'/tmp/link{{i}}'):
+        try:
+            os.symlink(target, name)
+        except OSError:
+            pass
+"""
+POISON = """import os, sys
+cf = sys.argv[sys.argv.index('-f') + 1]
+folder = os.path.dirname(cf)
+for path in [cf, os.path.join(folder, '..', 'kernel.json')]:
+    attempts = [os.remove, lambda p: os.symlink({db!r}, p), lambda p: open(p, 'w').write('{{}}')]
+    for attempt in attempts:
+        try:
+            attempt(path)
+        except OSError:
+            pass
+"""
 GRADEBOOK_ATTACK = """import os, sqlite3
 WROTE = False
 for path in [{db!r}, '../../../gradebook.db']:
@@ -334,8 +362,12 @@ def test_report_shows_the_offending_line(hostile_run) -> None:
 
 
 @pytest.mark.parametrize(
-    "student", ["read-source", "read-other", "write-gradebook", "write-outside"]
-)
+    "student",
+    [
+        "read-source", "read-other", "write-gradebook", "write-outside",
+        "plant-symlinks", "poison-connection-file", "fill-disk",
+    ],
+)  # fmt: skip
 def test_sandbox_stops_file_attacks(hostile_run, student: str) -> None:
     require_sandbox()
     found = results(hostile_run[0])[student]

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import shutil
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -150,6 +152,7 @@ class KernelSession:
         self.serving = False
         self.next_id = 0
         self.cell_deadline = float("inf")
+        self.folder: Path | None = None
 
     # -- life cycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -160,11 +163,13 @@ class KernelSession:
         context = zmq.Context()
         context.setsockopt(zmq.MAXMSGSIZE, codec.MAX_MESSAGE_BYTES * 2)
         self.runtime.mkdir(parents=True, exist_ok=True)
+        # a fresh folder per kernel: nothing an earlier kernel left there can be followed
+        self.folder = Path(tempfile.mkdtemp(prefix="kernel-", dir=self.runtime))
         self.manager = KernelManager(
             kernel_name=self.kernel_name,
             transport="ipc",
-            ip=str(self.runtime / "kernel"),
-            connection_file=str(self.runtime / "kernel.json"),
+            ip=str(self.folder / "kernel"),
+            connection_file=str(self.folder / "kernel.json"),
             context=context,
         )
         try:
@@ -209,6 +214,9 @@ class KernelSession:
         self.manager = self.client = None
         self.handles.clear()
         self.serving = False
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)  # never follows a planted symlink
+            self.folder = None
 
     @property
     def alive(self) -> bool:

@@ -146,8 +146,17 @@ def is_inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def bwrap_argv(sandbox: Sandbox, writable: list[Path]) -> list[str]:
-    """The bubblewrap command line (up to ``--``) for a kernel that may write ``writable``."""
+WORK_BYTES = 100 * 2**20
+"""The kernel's working folder is a private tmpfs of this size: nothing it writes reaches
+the grading process, and it cannot fill the disk."""
+
+
+def bwrap_argv(sandbox: Sandbox, work: Path, runtime: Path) -> list[str]:
+    """The bubblewrap command line (up to ``--``) for a kernel working in ``work``.
+
+    ``work`` becomes a private 100 MB tmpfs; ``runtime`` (the ZeroMQ sockets) is the only
+    host folder the kernel may write, and its connection file is bound read-only over itself.
+    """
     hidden = hidden_folders(sandbox)
     argv = ["bwrap", *BASE_OPTIONS, "--size", str(PRIVATE_TMP_BYTES), "--tmpfs", "/tmp"]
     for folder in hidden:
@@ -155,8 +164,9 @@ def bwrap_argv(sandbox: Sandbox, writable: list[Path]) -> list[str]:
     for folder in readable_folders():
         if any(is_inside(folder, h) or is_inside(folder, "/tmp") for h in hidden):
             argv += ["--ro-bind", folder, folder]
-    for folder in writable:
-        argv += ["--bind", str(folder), str(folder)]
+    argv += ["--bind", str(runtime), str(runtime)]
+    argv += ["--ro-bind", "{connection_file}", "{connection_file}"]
+    argv += ["--size", str(WORK_BYTES), "--tmpfs", str(work), "--chdir", str(work)]
     for folder in hidden:
         argv += ["--remount-ro", folder]
     return [
@@ -169,13 +179,13 @@ def bwrap_argv(sandbox: Sandbox, writable: list[Path]) -> list[str]:
     ]  # fmt: skip
 
 
-def kernel_argv(sandbox: Sandbox, writable: list[Path]) -> list[str]:
+def kernel_argv(sandbox: Sandbox, work: Path, runtime: Path) -> list[str]:
     """The kernelspec ``argv``: (bwrap,) the limits preamble, then ipykernel."""
     python = sys.executable
     limits = [python, "-I", "-S", "-c", PREAMBLE, str(sandbox.memory_bytes)]
     limits += [str(sandbox.cpu_seconds)]
     kernel = [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    prefix = bwrap_argv(sandbox, writable) if sandbox.isolated else []
+    prefix = bwrap_argv(sandbox, work, runtime) if sandbox.isolated else []
     return [*prefix, *limits, *kernel]
 
 
@@ -190,11 +200,13 @@ def install(sandbox: Sandbox, scratch: Path, writable: Path) -> tuple[str, Confi
     runtime = scratch / "runtime"
     runtime.mkdir(parents=True, exist_ok=True)
     writable.mkdir(parents=True, exist_ok=True)
+    work = writable / "student"
+    work.mkdir(parents=True, exist_ok=True)
     name = "grader-sandbox-" + hashlib.sha256(str(scratch.resolve()).encode()).hexdigest()[:12]
     spec_dir = scratch / "jupyter" / "kernels" / name
     spec_dir.mkdir(parents=True, exist_ok=True)
     spec = {
-        "argv": kernel_argv(sandbox, [writable.resolve(), runtime.resolve()]),
+        "argv": kernel_argv(sandbox, work.resolve(), runtime.resolve()),
         "display_name": f"Python 3 ({sandbox.kind})",
         "language": "python",
         "interrupt_mode": "message",  # a signal would stop at bwrap, not reach the kernel
