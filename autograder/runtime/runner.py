@@ -24,6 +24,7 @@ import contextlib
 import copy
 import hashlib
 import io
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ class Outcome:
     failures: dict[str, str] = field(default_factory=dict)
     flags: list[str] = field(default_factory=list)
     notebook: NotebookNode | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+    """Where the time went: ``start`` (kernels), ``cells`` (kernel cells), ``tests``."""
 
 
 def nbgrader_meta(cell: NotebookNode) -> dict:
@@ -164,6 +167,7 @@ class Runner:
         self.restarts = 0
         self.base: dict = {"__name__": "__main__", "__builtins__": __builtins__}
         outcome = Outcome(max_scores=dict(self.points))
+        self.seconds = outcome.seconds = {"start": 0.0, "cells": 0.0, "tests": 0.0}
         notebook = copy.deepcopy(submission)
         done: set[str] = set()
         try:
@@ -178,7 +182,8 @@ class Runner:
                     if gid in done:
                         continue
                     done.add(gid)
-                    failure = self.run_test(gid)
+                    with self.timed("tests"):
+                        failure = self.run_test(gid)
                     outcome.scores[gid] = 0.0 if failure else self.points[gid]
                     if failure:
                         outcome.failures[gid] = failure
@@ -187,10 +192,12 @@ class Runner:
                             outcome.flags.append(f"stopped: {gid}: {failure[len(STOPPED) :]}")
                 elif kind == "instructor":
                     cell.source = self.cells[gid].source
-                    cell.outputs = self.run_in_kernel(cell.source, outcome)
-                    self.run_trusted(cell.source)
+                    with self.timed("cells"):
+                        cell.outputs = self.run_in_kernel(cell.source, outcome)
+                        self.run_trusted(cell.source)
                 else:
-                    cell.outputs = self.run_in_kernel(cell.source, outcome)
+                    with self.timed("cells"):
+                        cell.outputs = self.run_in_kernel(cell.source, outcome)
         finally:
             if self.session is not None:
                 self.session.kill()
@@ -213,6 +220,7 @@ class Runner:
                 raise KernelLost(f"the kernel was lost more than {MAX_RESTARTS} times")
         first = self.session is None
         self.session = self.new_session()
+        began = time.monotonic()
         try:
             self.session.start()
         except KernelLost as exc:
@@ -221,6 +229,7 @@ class Runner:
             raise
         identify = f"__import__('os').environ['COURSE_STUDENT_ID'] = {self.student!r}"
         self.session.execute(identify, silent=True)
+        self.seconds["start"] += time.monotonic() - began
         for source in self.replay:
             run = self.session.execute(source)
             if run.stopped:
@@ -287,6 +296,16 @@ class Runner:
         except Exception as exc:  # the test failed: its own message says what
             return one_line_message(exc)
         return None
+
+    @contextlib.contextmanager
+    def timed(self, phase: str):
+        """Add the block's time to ``phase``, less any kernel start inside it."""
+        began, starts = time.monotonic(), self.seconds["start"]
+        try:
+            yield
+        finally:
+            spent = time.monotonic() - began - (self.seconds["start"] - starts)
+            self.seconds[phase] += spent
 
     def bind(self, session: KernelSession, namespace: dict) -> dict:
         """Bind the graded names the kernel defines into ``namespace``; return them."""
