@@ -27,12 +27,12 @@ import binascii
 import html
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 
-from autograder.coursedir import EXERCISES, Course
+from autograder.coursedir import EXERCISES, SAFE_ID, Course
 from autograder.export import clean_text, esc, html_page
 from autograder.gradebook import autograded_path, recorded_results
 from autograder.preflight import without_hidden_tests
@@ -43,6 +43,7 @@ CELL_LIMIT = 20_000
 CODE_LIMIT = 20_000
 MESSAGE_LIMIT = 1_000
 IMAGE_LIMIT = 2**20
+OUTPUTS_SHOWN = 50
 PAGE_IMAGE_LIMIT = 8 * 2**20
 NOTEBOOK_LIMIT = 50 * 2**20
 IMAGE_MAGIC = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
@@ -75,6 +76,8 @@ def write_feedback(
             students and student not in students
         ):
             continue
+        if not (SAFE_ID.match(assignment) and SAFE_ID.match(student)):
+            continue  # never a path from an id the grader did not check (an edited gradebook)
         release = read_notebook(course.step_dir("release") / assignment / f"{EXERCISES}.ipynb")
         executed = None
         if result.status == GRADED:
@@ -239,11 +242,12 @@ def text_of(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def cap(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters, saying how many were left out."""
-    if len(text) <= limit:
+def cap(text: str, limit: int, total: int | None = None) -> str:
+    """``text`` cut to ``limit`` characters, saying how many of ``total`` were left out."""
+    total = len(text) if total is None else total
+    if total <= limit:
         return text
-    return f"{text[:limit]}\n... ({len(text) - limit:,} more characters not shown)"
+    return f"{text[:limit]}\n... ({total - limit:,} more characters not shown)"
 
 
 def esc_block(text: str) -> str:
@@ -280,10 +284,8 @@ class ImageBudget:
 def outputs_html(outputs: list, images: ImageBudget) -> str:
     """A code cell's outputs as escaped text and checked images, within the cell's budget."""
     parts, left = [], CELL_LIMIT
-    for output in outputs:
-        if not isinstance(output, dict):
-            continue
-        if left <= 0:
+    for output in merged_streams(outputs):
+        if left <= 0 or len(parts) >= OUTPUTS_SHOWN:
             parts.append("<div class='out note'>(further output not shown)</div>")
             break
         image = output_image(output, images)
@@ -293,10 +295,50 @@ def outputs_html(outputs: list, images: ImageBudget) -> str:
         text, css = output_text(output)
         if not text:
             continue
-        shown = cap(text, min(OUTPUT_LIMIT, left))
+        total = output.get("length", len(text)) if output.get("output_type") == "stream" else None
+        shown = cap(text, min(OUTPUT_LIMIT, left), total)
         left -= min(len(text), OUTPUT_LIMIT)
         parts.append(f"<div class='out{css}'>{esc_block(shown)}</div>")
     return "".join(parts)
+
+
+def merged_streams(outputs: list) -> Iterator[dict]:
+    """The outputs with consecutive writes to one stream joined (as Jupyter shows them).
+
+    Only the first :data:`CELL_LIMIT` characters of a run are kept, so a million one-line
+    writes cost no more than one.
+    """
+    run: dict | None = None
+    for output in outputs:
+        if not isinstance(output, dict):
+            continue
+        if output.get("output_type") == "stream":
+            text = text_of(output.get("text"))
+            if run is not None and run["name"] == output.get("name"):
+                if len(run["text"]) <= CELL_LIMIT:
+                    run["text"] += text
+                run["length"] += len(text)
+                continue
+            if run is not None:
+                yield finished(run)
+            run = {"name": output.get("name"), "text": text, "length": len(text)}
+            continue
+        if run is not None:
+            yield finished(run)
+            run = None
+        yield output
+    if run is not None:
+        yield finished(run)
+
+
+def finished(run: dict) -> dict:
+    """A merged stream as one output that remembers its full length."""
+    return {
+        "output_type": "stream",
+        "name": run["name"],
+        "text": run["text"],
+        "length": run["length"],
+    }
 
 
 def output_text(output: dict) -> tuple[str, str]:
