@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from autograder.cluster import DaskPool
 from autograder.coursedir import EXERCISES, SAFE_ID, Course, CourseError, is_exercises_name
+from autograder.export import clean_text
 from autograder.gradebook import Recorder, recorded_results
 from autograder.kit import cached_kit, source_digest
 from autograder.pool import WorkerPool
@@ -334,8 +335,9 @@ def summary_table(results: Sequence[GradeResult]) -> str:
     for r in sorted(results, key=lambda r: (r.assignment, r.student)):
         flags = "; ".join(r.flags) or ("" if r.status == GRADED else r.status)
         maximum = sum(r.max_scores.values())
+        student, flags = clean_text(r.student), clean_text(flags)  # no terminal escapes
         rows.append(
-            (r.student, r.assignment, f"{r.score:g}", f"{maximum:g}", f"{r.seconds:.1f}s", flags)
+            (student, r.assignment, f"{r.score:g}", f"{maximum:g}", f"{r.seconds:.1f}s", flags)
         )
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     padded = ["  ".join(c.ljust(w) for c, w in zip(row[:5], widths, strict=True)) for row in rows]
