@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import os
 import shutil
+import signal
 import tempfile
 import time
 import warnings
@@ -205,8 +207,7 @@ class KernelSession:
             with contextlib.suppress(Exception):
                 self.client.stop_channels()
         if self.manager is not None:
-            with contextlib.suppress(Exception):
-                self.manager.kill_kernel()
+            kill_process_group(getattr(self.manager.provisioner, "process", None))
             with contextlib.suppress(Exception):
                 self.manager.cleanup_resources()
             with contextlib.suppress(Exception):
@@ -525,6 +526,18 @@ class KernelSession:
             yield
         finally:
             self.call_seconds = before
+
+
+def kill_process_group(process) -> None:
+    """SIGKILL a kernel and everything it started (its own process group), then reap it."""
+    if process is None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+        os.killpg(os.getpgid(process.pid), signal.SIGKILL)
+    with contextlib.suppress(Exception):
+        process.kill()
+    with contextlib.suppress(Exception):
+        process.wait(timeout=5)
 
 
 def sync_into(target, value) -> None:
