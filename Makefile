@@ -12,7 +12,7 @@ export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 # nbval over the notebooks, with the course's rules (tests/nbval_course.py): source notebooks may
 # not raise anywhere, release exercises only in raises-exception cells (tests/tag_raises.py).
-# --dist loadgroup keeps each notebook's cells on one worker, in order; other tests spread as usual.
+# Under -n 2 the plugin keeps each notebook's cells on one worker, in order; other tests spread as usual.
 NBVAL := -p tests.nbval_course --nbval-lax --nbval-current-env --nbval-cell-timeout=300
 NOTEBOOKS := source release
 
@@ -30,7 +30,7 @@ demo: $(STAMP)
 	$(BIN)/grader demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup $(NBVAL) --durations=15 $(PYTEST_ARGS) tests $(NOTEBOOKS)
+	$(BIN)/python -m pytest -n 2 $(NBVAL) --durations=15 $(PYTEST_ARGS) tests $(NOTEBOOKS)
 
 test-course: $(STAMP)
 	$(BIN)/python -m pytest -m course $(PYTEST_ARGS)
@@ -39,7 +39,7 @@ test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m notebooks $(PYTEST_ARGS)
 
 test-nbval: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup $(NBVAL) -m nbval $(PYTEST_ARGS) tests $(NOTEBOOKS)
+	$(BIN)/python -m pytest -n 2 $(NBVAL) -m nbval $(PYTEST_ARGS) tests $(NOTEBOOKS)
 
 # The instructor's edit-and-check loop: make validate NB=source/03-losses/lecture.ipynb
 validate: $(STAMP)
@@ -50,7 +50,7 @@ test-autograder: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m autograder $(PYTEST_ARGS)
 
 test-quick: $(STAMP)
-	NN_COURSE_QUICK=1 $(BIN)/python -m pytest -n 2 --dist loadgroup $(NBVAL) $(PYTEST_ARGS) tests $(NOTEBOOKS)
+	NN_COURSE_QUICK=1 $(BIN)/python -m pytest -n 2 $(NBVAL) $(PYTEST_ARGS) tests $(NOTEBOOKS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

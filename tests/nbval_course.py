@@ -4,9 +4,12 @@
 nbval runs every code cell of a notebook in one fresh kernel and fails a cell that raises
 (outputs are not compared). On top of nbval this plugin
 
-- marks every notebook cell ``nbval`` (so ``-m nbval`` selects them) and puts all the cells of
-  one notebook in one xdist group: with ``--dist loadgroup`` a notebook stays on one worker,
-  in order, while the rest of the suite is spread as usual;
+- marks every notebook cell ``nbval`` (so ``-m nbval`` selects them);
+- under ``pytest -n N`` sends all the cells of one notebook to one worker, in order (they share
+  one kernel), while every other test is spread as with ``--dist load``. xdist's own
+  ``--dist loadfile`` would also keep each test module on one worker, serializing the long
+  modules, and ``--dist loadgroup`` does not group anything under pytest 9 (it renames
+  ``item._nodeid``, which pytest 9 no longer reads);
 - lets no cell of a ``source/`` notebook raise: the ``raises-exception`` tags that
   ``tests/tag_raises.py`` puts on exercise cells are for the student version (``release/``),
   where the answers are stubs; a source cell meant to raise says so with nbval's own
@@ -52,17 +55,13 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     return None
 
 
-@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if not isinstance(item, IPyNbCell):
-            continue
-        path = Path(item.path).resolve()
-        name = str(path.relative_to(ROOT)) if ROOT in path.parents else str(path)
-        item.add_marker(pytest.mark.nbval)
-        item.add_marker(pytest.mark.xdist_group(name=name))
-        if ROOT / "source" in path.parents and not nbval_says_raises(item.cell):
-            item.options["check_exception"] = False
+def pytest_itemcollected(item: pytest.Item) -> None:
+    if not isinstance(item, IPyNbCell):
+        return
+    path = Path(item.path).resolve()
+    item.add_marker(pytest.mark.nbval)
+    if ROOT / "source" in path.parents and not nbval_says_raises(item.cell):
+        item.options["check_exception"] = False
 
 
 def nbval_says_raises(cell: dict) -> bool:
@@ -70,3 +69,18 @@ def nbval_says_raises(cell: dict) -> bool:
     tags = cell.get("metadata", {}).get("tags", [])
     comments = dict(find_comment_markers(cell.get("source", "")))
     return "nbval-raises-exception" in tags or comments.get("check_exception", False)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    if not (config.option.nbval or config.option.nbval_lax):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class NotebookScheduling(LoadScopeScheduling):
+        """``--dist load``, except that a notebook's cells are one unit of work."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return path if path.endswith(".ipynb") else nodeid
+
+    return NotebookScheduling(config, log)
