@@ -87,6 +87,7 @@ def test_source_notebook_executes(module: str, name: str, tmp_path: Path) -> Non
         km=kernel,
         timeout=EXECUTION_TIMEOUT,
         resources={"metadata": {"path": str(workdir)}},
+        force_raise_errors=True,  # the raises-exception tags are for the release, not the source
     )
     client.execute()
 
