@@ -64,16 +64,8 @@ def perceptron_fit(X, y, lr: float = 1.0, n_epochs: int = 10):
     w : float array of shape (D,)
     b : float
     """
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
-    w = np.zeros(X.shape[1])
-    b = 0.0
-    for _ in range(n_epochs):
-        for x_i, y_i in zip(X, y, strict=True):
-            error = y_i - float(x_i @ w + b >= 0)
-            w += lr * error * x_i
-            b += lr * error
-    return w, b
+    ws, bs, _ = perceptron_trace(X, y, lr=lr, n_epochs=n_epochs)
+    return ws[-1], float(bs[-1])
 
 
 def perceptron_trace(X, y, lr: float = 1.0, n_epochs: int = 10):
