@@ -32,6 +32,7 @@ from autograder.kit import cached_kit, source_digest
 from autograder.pool import WorkerPool
 from autograder.preflight import MAX_BYTES, preflight
 from autograder.review import integrity_flags, withhold
+from autograder.runtime.kernel import one_line
 from autograder.runtime.sandbox import Sandbox
 from autograder.tasks import FAILED, GRADED, REJECTED, GradeResult, GradeTask, unsuccessful
 
@@ -249,12 +250,6 @@ class Preparer:
         except Exception as exc:
             reason = f"pre-flight failed: {one_line(exc)}"
         return unsuccessful(placeholder, REJECTED, reason)
-
-
-def one_line(exc: BaseException) -> str:
-    """``Type: message`` on one line, shortened."""
-    text = " ".join(f"{type(exc).__name__}: {exc}".split())
-    return text[:200]
 
 
 def submitted_assignments(course: Course) -> list[str]:
