@@ -65,7 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     release.set_defaults(handler=cmd_release, uses_db=False)
 
     collect = commands.add_parser("collect", parents=[common], help="import submissions")
-    collect.add_argument("path", help="a folder or an LMS zip download")
+    collect.add_argument("path", nargs="?", help="a folder or an LMS zip download")
+    collect.add_argument(
+        "--exchange", action="store_true", help="from nbgrader's exchange (Exchange.root)"
+    )
     collect.add_argument("--assignment", required=True)
     collect.add_argument(
         "--pattern", help="regex with a (?P<student_id>...) group, matched against file names"
@@ -99,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     feedback = commands.add_parser("feedback", parents=[common], help="HTML feedback per student")
     feedback.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
     feedback.add_argument("--student", action="append", default=[])
+    feedback.add_argument(
+        "--release", action="store_true", help="and release it through nbgrader's exchange"
+    )
     feedback.set_defaults(handler=cmd_feedback, uses_db=True)
 
     export = commands.add_parser("export", parents=[common], help="grades CSV and HTML report")
@@ -135,9 +141,14 @@ def cmd_release(course: Course, args: argparse.Namespace) -> int:
 
 def cmd_collect(course: Course, args: argparse.Namespace) -> int:
     """``grader collect``: import submissions and print what was imported or rejected."""
-    from autograder.collect import DEFAULT_PATTERN, collect
+    from autograder.collect import DEFAULT_PATTERN, collect, collect_exchange
 
-    report = collect(course, Path(args.path), args.assignment, args.pattern or DEFAULT_PATTERN)
+    if args.exchange == bool(args.path):
+        raise CourseError("collect takes either a folder or zip, or --exchange")
+    if args.exchange:
+        report = collect_exchange(course, args.assignment)
+    else:
+        report = collect(course, Path(args.path), args.assignment, args.pattern or DEFAULT_PATTERN)
     print(report.render())
     return EXIT_OK
 
@@ -179,6 +190,12 @@ def cmd_feedback(course: Course, args: argparse.Namespace) -> int:
 
     written = write_feedback(course, args.assignments, args.student)
     print(f"{len(written)} feedback page(s) in {course.step_dir('feedback')}")
+    if args.release:
+        from autograder.exchange import release_feedback
+
+        report = release_feedback(course, args.assignments, args.student)
+        print(report.render())
+        return EXIT_ATTENTION if report.skipped else EXIT_OK
     return EXIT_OK
 
 

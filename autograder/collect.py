@@ -14,6 +14,11 @@ files are read; a zip member whose name is absolute or climbs out (``../``) is r
 are checked before reading (:data:`FILE_LIMIT` per notebook, :data:`TOTAL_LIMIT` in all, and
 for a zip member a declared size and compression ratio within :data:`RATIO_LIMIT`), and a
 read stops as soon as it goes past what was declared.
+
+:func:`collect_exchange` imports from nbgrader's exchange instead (``grader collect
+--exchange``): the latest submission of each student whose folder and files belong to the
+system user the folder name claims, the notebook verbatim with the submission's
+``timestamp.txt`` and ``submission_secret.txt``, as ``nbgrader collect`` copies them.
 """
 
 from __future__ import annotations
@@ -39,6 +44,15 @@ from autograder.coursedir import (
 from autograder.export import clean_text
 
 DEFAULT_PATTERN = r"^(?P<student_id>[^_/]+)_(?P<file>.+)$"
+TIMESTAMP = "timestamp.txt"
+SECRET = "submission_secret.txt"
+"""nbgrader's submit writes it; the exchange names a student's feedback after its hash."""
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"
+"""nbgrader's own timestamp format (``Exchange.timestamp_format``)."""
+SMALL_LIMIT = 4096
+"""Enough for a timestamp or a submission secret (128 hex digits)."""
+LATE_EDIT = 120
+"""Seconds a notebook may change after its submission's time (nbgrader's copy, its chmod)."""
 JUNK = ("__MACOSX", ".ipynb_checkpoints")
 FILE_LIMIT = 20 * 2**20
 TOTAL_LIMIT = 500 * 2**20
@@ -60,6 +74,9 @@ class Candidate:
     modified: datetime
     load: Callable[[], bytes]
     data: bytes = b""
+    extras: dict[str, Callable[[], bytes]] = field(default_factory=dict)
+    """Files stored next to the notebook (``timestamp.txt``, ``submission_secret.txt``)."""
+    note: str = ""
 
 
 @dataclass
@@ -104,21 +121,28 @@ def collect(
             if previous:
                 report.rejected.append((previous.name, f"superseded by {candidate.name}"))
             chosen[student] = candidate
-        total = 0
-        for student, candidate in sorted(chosen.items()):
-            total += candidate.size
-            if total > TOTAL_LIMIT:
-                report.rejected.append((candidate.name, f"over the {mb(TOTAL_LIMIT)} total"))
-                continue
-            try:
-                candidate.data = candidate.load()
-            except (TooLarge, OSError, zipfile.BadZipFile, EOFError) as exc:
-                report.rejected.append((candidate.name, f"unreadable: {exc}"))
-                continue
-            report.imported.append(
-                (student, candidate.name, store(course, assignment, student, candidate))
-            )
+        import_chosen(course, assignment, chosen, report)
     return report
+
+
+def import_chosen(
+    course: Course, assignment: str, chosen: dict[str, Candidate], report: CollectReport
+) -> None:
+    """Read and store each student's chosen notebook, within :data:`TOTAL_LIMIT` in all."""
+    total = 0
+    for student, candidate in sorted(chosen.items()):
+        total += candidate.size
+        if total > TOTAL_LIMIT:
+            report.rejected.append((candidate.name, f"over the {mb(TOTAL_LIMIT)} total"))
+            continue
+        try:
+            candidate.data = candidate.load()
+            extras = {name: load() for name, load in candidate.extras.items()}
+        except (TooLarge, OSError, zipfile.BadZipFile, EOFError) as exc:
+            report.rejected.append((candidate.name, f"unreadable: {exc}"))
+            continue
+        note = store(course, assignment, student, candidate, extras)
+        report.imported.append((student, candidate.name, f"{note} {candidate.note}".strip()))
 
 
 def mb(size: int) -> str:
@@ -152,31 +176,50 @@ def folder_candidates(top: Path) -> tuple[list[Candidate], list[tuple[str, str]]
             path = here / name
             relative = path.relative_to(top).as_posix()
             info = path.lstat()
-            if stat.S_ISLNK(info.st_mode):
-                skipped.append((relative, "symlink skipped"))
-            elif not stat.S_ISREG(info.st_mode):
-                skipped.append((relative, "not a regular file"))
-            elif not name.lower().endswith(".ipynb"):
-                skipped.append((relative, "not a notebook"))
-            elif info.st_size > FILE_LIMIT:
-                skipped.append((relative, f"larger than {mb(FILE_LIMIT)}"))
+            reason = file_problem(name, info)
+            if reason:
+                skipped.append((relative, reason))
             else:
                 modified = datetime.fromtimestamp(info.st_mtime, timezone.utc)
                 found.append(Candidate(relative, info.st_size, modified, file_loader(path)))
     return found, skipped
 
 
-def file_loader(path: Path) -> Callable[[], bytes]:
-    """Read ``path`` without following a symlink, and no more than :data:`FILE_LIMIT`."""
+def file_problem(
+    name: str, info: os.stat_result, limit: int = FILE_LIMIT, suffix: str = ".ipynb"
+) -> str | None:
+    """Why the file ``name`` (its ``lstat``) is not read, or ``None``."""
+    if stat.S_ISLNK(info.st_mode):
+        return "symlink skipped"
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file"
+    if not name.lower().endswith(suffix):
+        return "not a notebook" if suffix == ".ipynb" else f"not a {suffix} file"
+    if info.st_size > limit:
+        return f"larger than {mb(limit)}"
+    return None
+
+
+def file_loader(
+    path: Path, limit: int = FILE_LIMIT, owner: int | None = None
+) -> Callable[[], bytes]:
+    """Read ``path`` without following a symlink, and no more than ``limit`` bytes.
+
+    With ``owner`` (a uid), the file read must belong to that user: checked on the open file,
+    so a file swapped in after an earlier check is refused too.
+    """
 
     def load() -> bytes:
         fd = os.open(
             path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         )
         with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
                 raise TooLarge("not a regular file")
-            return bounded_read(handle, FILE_LIMIT)
+            if owner is not None and info.st_uid != owner:
+                raise PermissionError(f"owned by uid {info.st_uid}, not {owner}")
+            return bounded_read(handle, limit)
 
     return load
 
@@ -270,8 +313,18 @@ def preferred(kept: Candidate, other: Candidate) -> bool:
     return rank(kept) >= rank(other)
 
 
-def store(course: Course, assignment: str, student: str, candidate: Candidate) -> str:
-    """Write the notebook and its timestamp; return a note for the report."""
+def store(
+    course: Course,
+    assignment: str,
+    student: str,
+    candidate: Candidate,
+    extras: dict[str, bytes] | None = None,
+) -> str:
+    """Write the notebook, its timestamp and ``extras``; return a note for the report.
+
+    ``timestamp.txt`` is the candidate's time unless ``extras`` brings one; an earlier
+    ``submission_secret.txt`` never stays behind (it names the feedback of one submission).
+    """
     folder = course.step_dir("submitted") / student / assignment
     target = folder / f"{EXERCISES}.ipynb"
     note = ""
@@ -280,10 +333,152 @@ def store(course: Course, assignment: str, student: str, candidate: Candidate) -
             "(unchanged)" if target.read_bytes() == candidate.data else "(replaced the earlier one)"
         )
     folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob("*.ipynb"):
-        stale.unlink()
+    for stale in [*folder.glob("*.ipynb"), folder / SECRET]:
+        stale.unlink(missing_ok=True)
     target.write_bytes(candidate.data)
-    stamp = candidate.modified.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
-    (folder / "timestamp.txt").write_text(stamp, encoding="utf-8")
+    files = {TIMESTAMP: candidate.modified.strftime(TIME_FORMAT).encode()}
+    files.update((name, data) for name, data in (extras or {}).items() if data)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
     renamed = not PurePosixPath(candidate.name).name.endswith(f"{EXERCISES}.ipynb")
     return (note + " (renamed)" if renamed else note).strip()
+
+
+class Rejected(Exception):
+    """An exchange submission that is not imported, with the one-line reason."""
+
+
+def collect_exchange(course: Course, assignment: str, root: Path | None = None) -> CollectReport:
+    """Import each student's latest submission of ``assignment`` from nbgrader's exchange.
+
+    The folders are ``<root>/<course id>/inbound/<student>+<assignment>+<time>+<random>``, as
+    ``nbgrader submit`` writes them. The student id in a folder name is the submitter's to
+    choose, so a folder counts only if it and its ``exercises.ipynb`` (and its timestamp and
+    secret files) belong to the system user of that name; the notebook's owner is checked
+    again on the open file. Of a student's acceptable folders the latest by the time in its
+    name is imported, as ``nbgrader collect`` does; the others are reported as superseded.
+    """
+    from autograder.exchange import exchange_root
+
+    check_id("assignment", assignment)
+    inbound = (root or exchange_root(course)) / course.course_id / "inbound"
+    if not inbound.is_dir():
+        raise CourseError(f"no folder {inbound}: run nbgrader release_assignment {assignment}")
+    report = CollectReport()
+    chosen: dict[str, Candidate] = {}
+    with os.scandir(inbound) as entries:
+        names = sorted(entry.name for entry in entries)
+    for name in names:
+        parts = name.rsplit("+", 3)
+        if len(parts) < 3 or parts[1] != assignment:
+            continue  # another assignment's, or not a submission
+        try:
+            candidate = inbound_candidate(inbound / name, parts[0], parts[2])
+        except Rejected as exc:
+            report.rejected.append((name, str(exc)))
+            continue
+        student = parts[0]
+        previous = chosen.get(student)
+        if previous and previous.modified >= candidate.modified:
+            report.rejected.append((name, f"superseded by {previous.name}"))
+            continue
+        if previous:
+            report.rejected.append((previous.name, f"superseded by {name}"))
+        chosen[student] = candidate
+    import_chosen(course, assignment, chosen, report)
+    return report
+
+
+def inbound_candidate(folder: Path, student: str, stamp: str) -> Candidate:
+    """The notebook of one inbound folder, after checking whose it is; :class:`Rejected` if not."""
+    import pwd
+
+    if not SAFE_ID.match(student):
+        raise Rejected(f"student id {student!r} is not a safe name")
+    try:
+        when = parse_time(stamp)
+    except (ValueError, OverflowError):
+        raise Rejected("no readable time in the folder name") from None
+    try:
+        uid = pwd.getpwnam(student).pw_uid
+    except KeyError:
+        raise Rejected(f"no system user named {student} to check it against") from None
+    info = folder.lstat()
+    if stat.S_ISLNK(info.st_mode):
+        raise Rejected("symlink skipped")
+    if not stat.S_ISDIR(info.st_mode):
+        raise Rejected("not a folder")
+    if info.st_uid != uid:
+        raise Rejected(f"submitted in {student}'s name by {user_name(info.st_uid)}")
+    notebook = folder / f"{EXERCISES}.ipynb"
+    try:
+        info = notebook.lstat()
+    except FileNotFoundError:
+        raise Rejected(f"no {EXERCISES}.ipynb in the submission") from None
+    owned_file(notebook.name, info, uid, student, FILE_LIMIT, ".ipynb")
+    candidate = Candidate(
+        f"{folder.name}/{notebook.name}", info.st_size, when, file_loader(notebook, owner=uid)
+    )
+    late = info.st_ctime - when.timestamp()
+    if late > LATE_EDIT:
+        candidate.note = f"(changed {late / 60:.0f} min after the time it was submitted)"
+    # what nbgrader's collect copies: the submitter's timestamp (the folder's if it has none)
+    # and the secret that names the feedback
+    candidate.extras[TIMESTAMP] = lambda: stamp.encode()
+    for name in (TIMESTAMP, SECRET):
+        try:
+            info = (folder / name).lstat()
+        except FileNotFoundError:
+            continue
+        owned_file(name, info, uid, student, SMALL_LIMIT, ".txt")
+        load = file_loader(folder / name, SMALL_LIMIT, owner=uid)
+        candidate.extras[name] = checked_text(load, stamp if name == TIMESTAMP else "")
+    return candidate
+
+
+def owned_file(
+    name: str, info: os.stat_result, uid: int, student: str, limit: int, suffix: str
+) -> None:
+    """Raise :class:`Rejected` unless ``name`` is a regular file of ``student``'s, small enough."""
+    problem = file_problem(name, info, limit, suffix)
+    if not problem and info.st_uid != uid:
+        problem = f"belongs to {user_name(info.st_uid)}, not {student}"
+    if problem:
+        raise Rejected(f"{name}: {problem}")
+
+
+def checked_text(load: Callable[[], bytes], fallback: str) -> Callable[[], bytes]:
+    """``load`` if what it reads is printable ASCII (a time nbgrader can parse, if
+    ``fallback`` is given), else ``fallback``."""
+
+    def checked() -> bytes:
+        data = load()
+        try:
+            text = data.decode("ascii")
+            if not text.strip() or not text.isprintable():
+                raise ValueError(text)
+            if fallback:
+                parse_time(text)
+        except (ValueError, OverflowError):
+            return fallback.encode()
+        return data
+
+    return checked
+
+
+def parse_time(text: str) -> datetime:
+    """A submission time as nbgrader writes it, in UTC when it names no zone."""
+    import dateutil.parser
+
+    when = dateutil.parser.parse(text.strip())
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def user_name(uid: int) -> str:
+    """The name of the user ``uid``, or ``uid N`` if there is none."""
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
