@@ -2,7 +2,8 @@
 
 Commands (``grader --help``): ``release``, ``collect``, ``grade``, ``feedback``, ``export``,
 ``demo``. Each module holds one step: :mod:`coursedir` (where things live), :mod:`release`,
-:mod:`collect`, :mod:`preflight` (repairs or rejects a submission before it runs),
+:mod:`collect`, ``course.submission`` (the pre-flight: repairs or rejects a submission
+before it runs; in ``course`` because the students' check uses it too),
 :mod:`kit` (a private nbgrader course made from ``source/``), :mod:`worker` (grades one
 submission), :mod:`pool` (long-lived worker processes), :mod:`gradebook` (the only writer of
 the course's gradebook), :mod:`grade` (the coordinator), :mod:`feedback`, :mod:`export`,

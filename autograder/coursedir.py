@@ -18,8 +18,7 @@ from pathlib import Path
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-EXERCISES = "exercises"
-"""The one notebook of each assignment that is collected and graded."""
+from course.submission import EXERCISES, is_exercises_name  # noqa: F401  (re-exported)
 
 DB_ENV = "NN_COURSE_DB_URL"
 CONFIG_FILE = "nbgrader_config.py"
@@ -27,7 +26,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 DB_CONNECT_SECONDS = 10
 DRIVER_HINTS = {"postgresql": 'pip install -e ".[postgres]"'}
-RENAMED_EXERCISES = re.compile(rf"^{EXERCISES}(\s*\(\d+\)|[-_ ]?copy\d*)*\.ipynb$", re.IGNORECASE)
 
 
 class CourseError(Exception):
@@ -161,12 +159,3 @@ def check_id(kind: str, value: str) -> str:
     if not SAFE_ID.match(value):
         raise CourseError(f"{kind} id {value!r} is not a safe name (letters, digits, . _ -)")
     return value
-
-
-def is_exercises_name(filename: str) -> bool:
-    """Whether a file name is the exercises notebook, allowing the copies students make.
-
-    ``exercises.ipynb``, ``Exercises.ipynb``, ``exercises (1).ipynb``, ``exercises-Copy1.ipynb``
-    and ``exercises_copy.ipynb`` all count.
-    """
-    return bool(RENAMED_EXERCISES.match(filename))

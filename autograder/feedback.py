@@ -35,8 +35,8 @@ from pathlib import Path
 from autograder.coursedir import EXERCISES, SAFE_ID, Course
 from autograder.export import clean_text, esc, html_page
 from autograder.gradebook import autograded_path, recorded_results
-from autograder.preflight import without_hidden_tests
 from autograder.tasks import GRADED, GradeResult
+from course.submission import without_hidden_tests
 
 OUTPUT_LIMIT = 2_000
 CELL_LIMIT = 20_000

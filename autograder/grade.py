@@ -3,7 +3,7 @@
 The coordinator finds each student's exercises notebook in ``submitted/``, skips those
 already graded with the same submission and the same source (so a killed run resumes), takes
 the kit from the course's cache (building it if the source changed), repairs or rejects each
-submission (:mod:`autograder.preflight`), runs the optional static ``checks`` on it, hands
+submission (:mod:`course.submission`), runs the optional static ``checks`` on it, hands
 the rest to a :class:`~autograder.pool.WorkerPool` and, while the workers start, records the
 assignment in the gradebook if it is not there yet; then it records every result as it
 arrives. It is the only process that writes the gradebook.
@@ -30,11 +30,11 @@ from autograder.export import clean_text
 from autograder.gradebook import Recorder, recorded_results
 from autograder.kit import cached_kit, source_digest
 from autograder.pool import WorkerPool
-from autograder.preflight import MAX_BYTES, preflight
 from autograder.review import integrity_flags, withhold
 from autograder.runtime.kernel import one_line
 from autograder.runtime.sandbox import Sandbox
 from autograder.tasks import FAILED, GRADED, REJECTED, GradeResult, GradeTask, unsuccessful
+from course.submission import MAX_BYTES, preflight
 
 
 @dataclass

@@ -14,15 +14,18 @@ the course configuration and nbgrader's version. A kit is never changed once it 
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
 import shutil
 import tempfile
+import textwrap
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
+import nbformat
 from traitlets.config import Config
 
 from autograder.coursedir import EXERCISES, Course
@@ -82,6 +85,64 @@ def generate_assignment(config: Config, assignment: str) -> None:
     )
     if not result["success"]:
         raise KitError(f"nbgrader could not generate {assignment}: {last_error_line(result)}")
+    root = Path(config.CourseDirectory.root)
+    stamp_release(
+        root / "source" / assignment / f"{EXERCISES}.ipynb",
+        root / "release" / assignment / f"{EXERCISES}.ipynb",
+    )
+
+
+def stamp_release(source_path: Path, release_path: Path) -> None:
+    """Write into the release what the students' check says about hidden tests.
+
+    The release notebook's ``course`` metadata gets the assignment's name, the number of
+    hidden checks (assertions and ``check_*``/``assert_*`` calls in hidden-test blocks) and
+    the grade ids of the test cells that have them. The check cell reads them from the
+    release installed with the library, never from the student's file.
+    """
+    source = nbformat.read(source_path, as_version=4)
+    release = nbformat.read(release_path, as_version=4)
+    parts, checks = [], 0
+    for cell in source.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        blocks = hidden_blocks(cell.source) if meta.get("grade") else []
+        if blocks and not meta.get("solution"):
+            parts.append(meta["grade_id"])
+            checks += sum(count_checks(block) for block in blocks)
+    release.metadata.setdefault("course", {}).update(
+        assignment=release_path.parent.name, hidden_checks=checks, hidden_parts=parts
+    )
+    nbformat.write(release, release_path)
+
+
+def hidden_blocks(source: str) -> list[str]:
+    """The hidden-test blocks of a test cell's source."""
+    blocks, current = [], None
+    for line in source.splitlines():
+        if "BEGIN HIDDEN TESTS" in line:
+            current = []
+        elif "END HIDDEN TESTS" in line and current is not None:
+            blocks.append("\n".join(current))
+            current = None
+        elif current is not None:
+            current.append(line)
+    return blocks
+
+
+def count_checks(block: str) -> int:
+    """Assertions and checking calls in a block of test code (at least one per block)."""
+    try:
+        tree = ast.parse(textwrap.dedent(block))
+    except SyntaxError:
+        return 1
+    found = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assert):
+            found += 1
+        elif isinstance(node, ast.Call):
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", "")
+            found += name.startswith(("check_", "assert_"))
+    return max(found, 1)
 
 
 def create_gradebook(db_url: str) -> None:
@@ -167,8 +228,9 @@ def cached_kit(course: Course, assignments: list[str]) -> Kit:
 
 
 def kit_key(course: Course, assignments: list[str]) -> str:
-    """A hash of what a kit is made from: sources, course configuration, nbgrader version."""
+    """A hash of what a kit is made from: sources, configuration, nbgrader and this module."""
     digest = hashlib.sha256(version("nbgrader").encode())
+    digest.update(Path(__file__).read_bytes())  # how kits are generated (the release stamp)
     digest.update(json.dumps(course.config, sort_keys=True, default=repr).encode())
     for assignment in sorted(assignments):
         digest.update(f"{assignment}:{source_digest(course, assignment)};".encode())

@@ -92,6 +92,9 @@ def release_files(folder: Path) -> set[str]:
 
 def notebook_differences(expected: Path, actual: Path, label: str) -> list[str]:
     """Cell-by-cell differences in type, source and nbgrader metadata between two notebooks."""
+    stamps = [course_stamp(p) for p in (expected, actual)]
+    if stamps[0] != stamps[1]:
+        return [f"{label}: its course metadata (hidden checks) differs from the generated one"]
     want, have = cell_signatures(expected), cell_signatures(actual)
     if len(want) != len(have):
         return [f"{label}: {len(have)} cells, the generated release has {len(want)}"]
@@ -101,6 +104,12 @@ def notebook_differences(expected: Path, actual: Path, label: str) -> list[str]:
         for field, a, b in (("type", w[0], h[0]), ("source", w[1], h[1]), ("metadata", w[2], h[2]))
         if a != b
     ]
+
+
+def course_stamp(path: Path) -> str:
+    """The notebook's ``course`` metadata (what the check says about hidden tests), as JSON."""
+    metadata = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+    return json.dumps(metadata.get("course"), sort_keys=True)
 
 
 def cell_signatures(path: Path) -> list[tuple[str, str, str, str]]:

@@ -32,10 +32,10 @@ from nbformat import NotebookNode
 
 from autograder.coursedir import EXERCISES, REPO_ROOT, load_course
 from autograder.kit import Kit, build_kit
-from autograder.preflight import cell_source, grade_id, preflight
 from autograder.review import integrity_flags, withhold
 from autograder.tasks import GRADED, GradeTask
 from autograder.worker import Grader
+from course.submission import cell_source, grade_id, preflight
 
 
 def autograde(

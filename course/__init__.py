@@ -6,7 +6,9 @@ randomness only through an explicit ``rng: numpy.random.Generator`` argument.
 
 Modules: ``activations``, ``neuron``, ``layers``, ``losses``, ``initializers``,
 ``network``, ``regularization``, ``optimizers``, ``gradcheck``, ``training``,
-``estimators``, ``pipelines``, ``metrics``, ``data``, ``plots``, ``grading``.
+``estimators``, ``pipelines``, ``metrics``, ``data``, ``plots``, ``grading``, and
+``submission`` and ``check``: the pre-flight that grading runs on a submitted notebook, and
+the check a student runs before submitting, which uses it.
 """
 
 from course.network import MLP

@@ -13,8 +13,8 @@ from test_autograder_cli import ASSIGNMENT, new_course
 from autograder.coursedir import load_course
 from autograder.gradebook import Recorder, assignment_cells
 from autograder.kit import KEPT_KITS, cached_kit, create_gradebook, prune
-from autograder.preflight import grade_id
 from autograder.release import release
+from course.submission import grade_id
 
 pytestmark = pytest.mark.autograder
 

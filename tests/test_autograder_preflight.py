@@ -12,7 +12,7 @@ from nbformat.v4 import new_code_cell
 
 from autograder import samples
 from autograder.collect import DEFAULT_PATTERN, identify
-from autograder.preflight import grade_id, preflight
+from course.submission import grade_id, preflight
 
 pytestmark = pytest.mark.autograder
 

@@ -17,8 +17,8 @@ import nbformat
 import pytest
 
 from autograder.coursedir import REPO_ROOT
-from autograder.preflight import grade_id
 from autograder.testing import autograde, exercises, max_scores
+from course.submission import grade_id
 
 pytestmark = pytest.mark.notebooks
 

@@ -11,6 +11,10 @@ followed. The result is in the release's order, with fresh unique cell ids and n
 
 What cannot be read as a notebook (empty file, invalid JSON, nbformat < 3) or matches nothing
 of the release is rejected with a one-line reason.
+
+Grading runs :func:`preflight` in the instructor's process, against the release the course
+generated; the check a student runs before submitting (:mod:`course.check`) runs the same
+function against the copy of that release installed with the course library.
 """
 
 from __future__ import annotations
@@ -35,6 +39,11 @@ NAMES_SHOWN = 4
 SAME_NAMES_SCORE = 0.9
 CELL_ID = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
 DEFINED_NAME = re.compile(r"^(?:def|class)\s+(\w+)|^(\w+)\s*(?::[^=]*)?=(?!=)", re.MULTILINE)
+EXERCISES = "exercises"
+"""The one notebook of each assignment that is collected and graded."""
+RENAMED_EXERCISES = re.compile(rf"^{EXERCISES}(\s*\(\d+\)|[-_ ]?copy\d*)*\.ipynb$", re.IGNORECASE)
+CHECK_CELL = "check_submission"
+"""The grade id of the check cell that ends each exercises notebook; grading skips it."""
 NEW_CELL = {"code": new_code_cell, "markdown": new_markdown_cell, "raw": new_raw_cell}
 
 
@@ -334,3 +343,12 @@ def first_line(exc: BaseException) -> str:
     """The first line of an exception's message, or its type when the message is empty."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def is_exercises_name(filename: str) -> bool:
+    """Whether a file name is the exercises notebook, allowing the copies students make.
+
+    ``exercises.ipynb``, ``Exercises.ipynb``, ``exercises (1).ipynb``, ``exercises-Copy1.ipynb``
+    and ``exercises_copy.ipynb`` all count.
+    """
+    return bool(RENAMED_EXERCISES.match(filename))
