@@ -113,6 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.set_defaults(handler=cmd_export, uses_db=True)
 
+    bundle = commands.add_parser(
+        "bundle", parents=[common], help="the student package: notebooks, README, wheel"
+    )
+    bundle.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
+    bundle.add_argument("--out", required=True, help="a new or empty folder")
+    bundle.set_defaults(handler=cmd_bundle, uses_db=False)
+
     demo = commands.add_parser("demo", help="run the whole pipeline on sample submissions")
     demo.add_argument("--workspace", help="folder to work in (default: demo-workspace/)")
     demo.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -143,8 +150,8 @@ def cmd_collect(course: Course, args: argparse.Namespace) -> int:
     """``grader collect``: import submissions and print what was imported or rejected."""
     from autograder.collect import DEFAULT_PATTERN, collect, collect_exchange
 
-    if args.exchange == bool(args.path):
-        raise CourseError("collect takes either a folder or zip, or --exchange")
+    if args.exchange == bool(args.path) or (args.exchange and args.pattern):
+        raise CourseError("collect takes a folder or zip (and --pattern), or --exchange")
     if args.exchange:
         report = collect_exchange(course, args.assignment)
     else:
@@ -206,6 +213,21 @@ def cmd_export(course: Course, args: argparse.Namespace) -> int:
     folder = Path(args.output) if args.output else course.step_dir("reports")
     csv_path, report_path = export(course, folder)
     print(f"wrote {csv_path} and {report_path}")
+    return EXIT_OK
+
+
+def cmd_bundle(course: Course, args: argparse.Namespace) -> int:
+    """``grader bundle``: write the students' package and search it for leaks."""
+    from autograder.bundle import bundle
+
+    assignments = args.assignments or course.assignments()
+    problems = bundle(course, assignments, Path(args.out))
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s): do not hand this bundle out")
+        return EXIT_ATTENTION
+    print(f"bundle of {len(assignments)} module(s) in {args.out}")
     return EXIT_OK
 
 

@@ -377,6 +377,9 @@ def collect_exchange(course: Course, assignment: str, root: Path | None = None) 
         except Rejected as exc:
             report.rejected.append((name, str(exc)))
             continue
+        except OSError as exc:  # gone or changed while we looked
+            report.rejected.append((name, f"unreadable: {exc.strerror or exc}"))
+            continue
         student = parts[0]
         previous = chosen.get(student)
         if previous and previous.modified >= candidate.modified:
