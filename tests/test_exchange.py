@@ -36,11 +36,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.coursedir import REPO_ROOT
 from autograder.testing import edit_cell
 
 pytestmark = pytest.mark.exchange
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = REPO_ROOT
 ASSIGNMENT = "02-forward"
 COURSE_ID = "nn-course"
 REQUIRED = os.environ.get("REQUIRE_EXCHANGE") == "1"
@@ -115,7 +116,11 @@ def need(condition: object, reason: str) -> None:
 
 
 class FallbackEnv:
-    """A student venv from Debian's Python with nbgrader, until ``tests/student_env.py``."""
+    """A student venv from Debian's Python with nbgrader alone, without ``tests/student_env.py``.
+
+    It has no course configuration of its own: each user gets :data:`STUDENT_CONFIG` in
+    ``~/.jupyter`` instead.
+    """
 
     def __init__(self, root: Path) -> None:
         self.bin = root / "bin"
@@ -132,7 +137,9 @@ def student_tools():
     need(shutil.which("useradd") and shutil.which("runuser"), "no useradd or runuser")
     try:
         from student_env import student_env
-    except ImportError:
+    except ModuleNotFoundError as exc:
+        if exc.name != "student_env":
+            raise
         student_env = None
     if student_env is not None:
         return student_env()
@@ -154,13 +161,13 @@ def users(student_tools):
         for name in names:
             subprocess.run(["useradd", "-m", "-s", "/bin/sh", name], check=True)
             made.append(name)
-            home = Path(pwd.getpwnam(name).pw_dir)
-            config = home / ".jupyter" / "nbgrader_config.py"
-            config.parent.mkdir()
-            config.write_text(STUDENT_CONFIG, encoding="utf-8")
-            uid = pwd.getpwnam(name).pw_uid
-            for path in (config.parent, config):
-                os.chown(path, uid, pwd.getpwnam(name).pw_gid)
+            if isinstance(student_tools, FallbackEnv):
+                user = pwd.getpwnam(name)
+                config = Path(user.pw_dir) / ".jupyter" / "nbgrader_config.py"
+                config.parent.mkdir()
+                config.write_text(STUDENT_CONFIG, encoding="utf-8")
+                for path in (config.parent, config):
+                    os.chown(path, user.pw_uid, user.pw_gid)
         yield names
     finally:
         for name in made:
@@ -204,7 +211,10 @@ class Session:
         self.log = log
         home = pwd.getpwnam(user).pw_dir
         env = {"HOME": home, "USER": user, "LOGNAME": user, "NN_COURSE_EXCHANGE": str(exchange)}
-        assignments = [f"{k}={v}" for k, v in tools.environ(**env).items()]
+        tools_env = tools.environ()  # its PATH; nothing else of root's environment
+        env.update((k, tools_env[k]) for k in ("PATH", "LANG") if k in tools_env)
+        env.setdefault("LANG", "C.UTF-8")
+        assignments = [f"{k}={v}" for k, v in env.items()]
         with log.open("w") as err:
             self.process = subprocess.Popen(
                 [
@@ -294,6 +304,10 @@ def test_course_through_the_exchange(users, sessions, exchange, tmp_path: Path) 
     for step in ("source", "release"):
         shutil.copytree(REPO / step / ASSIGNMENT, course / step / ASSIGNMENT)
     ok(instructor(course, exchange, "nbgrader", "release_assignment", ASSIGNMENT))
+    published = exchange / COURSE_ID / "outbound" / ASSIGNMENT  # the release, nothing else
+    assert {p.name: p.read_bytes() for p in published.iterdir()} == {
+        p.name: p.read_bytes() for p in (course / "release" / ASSIGNMENT).iterdir()
+    }
     # grader release checks release/ and builds the grading kit: while the students work
     kit = instructor(course, exchange, "grader", "release", ASSIGNMENT)
 
@@ -353,6 +367,7 @@ def test_course_through_the_exchange(users, sessions, exchange, tmp_path: Path) 
         [page] = (home / ASSIGNMENT / "feedback").rglob("*.html")  # one page, their own
         text = page.read_text(encoding="utf-8")
         assert f"<strong>{user}</strong>" in text and other not in text
+        assert "HIDDEN TESTS" not in text
         assert page_score(text) == sum(scores[user][0].values())
         # the other's page cannot be read even by name; the exchange's folders cannot be listed
         probed = session("probe", str(pages[other]), str(outbound), str(inbound))
