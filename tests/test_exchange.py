@@ -289,6 +289,32 @@ def work(session: Session, solution: dict[str, str]) -> None:
     session("submit", ASSIGNMENT)
 
 
+def plant(inbound: Path, ada: str, ben: str) -> dict[str, str]:
+    """More a submitter can leave in the inbound, dated last, and why each must be rejected."""
+    stamp = f"{ASSIGNMENT}+2099-01-01 00:00:00.000000 UTC"
+    genuine = {u: next(p for p in inbound.glob(f"{u}+*") if owner(p) == u) for u in (ada, ben)}
+    link = inbound / f"{ben}+{stamp}+link"
+    link.symlink_to(genuine[ada])
+    nobody = inbound / f"nnstu-nobody{secrets.token_hex(3)}+{stamp}+x"
+    nobody.mkdir()
+    shutil.copy(genuine[ada] / "exercises.ipynb", nobody)
+    foreign = inbound / f"{ada}+{stamp}+theirs"  # ada's folder, ben's notebook in it
+    shutil.copytree(genuine[ben], foreign)
+    os.chown(foreign, pwd.getpwnam(ada).pw_uid, -1)
+    for path in foreign.iterdir():
+        os.chown(path, pwd.getpwnam(ada if path.suffix == ".txt" else ben).pw_uid, -1)
+    return {
+        link.name: "symlink skipped",
+        nobody.name: f"no system user named {nobody.name.split('+')[0]}",
+        foreign.name: f"exercises.ipynb: belongs to {ben}, not {ada}",
+    }
+
+
+def owner(path: Path) -> str:
+    """The name of the owner of ``path`` (not following a symlink)."""
+    return pwd.getpwuid(path.lstat().st_uid).pw_name
+
+
 def page_score(page: str) -> float:
     """The score a feedback page states."""
     found = re.search(r"</strong>: ([0-9.]+) / [0-9.]+ points", page)
@@ -322,16 +348,20 @@ def test_course_through_the_exchange(users, sessions, exchange, tmp_path: Path) 
     sessions[0]("submit", ASSIGNMENT, f"--student={ben}", USER=ben)
     inbound = exchange / COURSE_ID / "inbound"
     assert len([p for p in inbound.iterdir() if p.name.startswith(f"{ben}+")]) == 2
+    planted = plant(inbound, ada, ben)
     ok(kit)
 
     collect = ("grader", "collect", "--exchange", "--assignment", ASSIGNMENT)
     collected = ok(instructor(course, exchange, *collect))
-    assert "imported 2, rejected 1" in collected, collected
+    assert "imported 2, rejected 4" in collected, collected
     assert f"submitted in {ben}'s name by {ada}" in collected, collected
+    for name, reason in planted.items():
+        assert f"{name}: {reason}" in collected, collected
     for user in users:  # the notebook as submitted, byte for byte, and nbgrader's secret
         submitted = course / "submitted" / user / ASSIGNMENT
-        uid = pwd.getpwnam(user).pw_uid
-        [genuine] = [p for p in inbound.glob(f"{user}+*") if p.stat().st_uid == uid]
+        [genuine] = [
+            p for p in inbound.glob(f"{user}+*") if owner(p) == user and p.name not in planted
+        ]
         for name in ("exercises.ipynb", "timestamp.txt", "submission_secret.txt"):
             assert (submitted / name).read_bytes() == (genuine / name).read_bytes(), name
 
