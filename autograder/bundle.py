@@ -1,0 +1,310 @@
+"""The student's package: what an instructor hands out through an LMS or as a download.
+
+``grader bundle --out DIR [ASSIGNMENT ...]`` writes:
+
+- ``<assignment>/``: the release folder of each chosen module (lecture and exercises);
+- ``README.md``: the students' README (``autograder/student/README.md``);
+- ``requirements.txt``: every package a student needs, pinned to the version installed here,
+  the one the course was tested with;
+- ``environment.yml``: the same pins for conda (the top-level packages; conda resolves the
+  rest), with the course library from pip;
+- ``wheels/nn_course_student-<version>-py3-none-any.whl``: the ``course`` library only (no
+  ``autograder``), with a copy of each release exercises notebook for the check cell, and the
+  Jupyter configuration of a student's environment: formgrader, Create Assignment, the course
+  list and nbgrader's Validate (whose "Success!" counts only visible tests) disabled, the
+  Assignment List kept and pointed at the course's exchange.
+
+Before anything is written, the chosen releases are checked for leaks, and afterwards the
+whole bundle, wheel included, is searched for solution and hidden-test lines
+(:func:`bundle_leaks`). The wheel is built by setuptools through ``pip wheel``, offline.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from importlib import metadata
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from autograder.coursedir import Course, CourseError
+from autograder.kit import IGNORED
+from autograder.release import release_leaks, secret_lines
+from course.submission import EXERCISES
+
+STUDENT = Path(__file__).resolve().parent / "student"
+DISTRIBUTION = "nn-course-student"
+TOP_LEVEL = (
+    "numpy",
+    "scipy",
+    "matplotlib",
+    "scikit-learn",
+    "jupyterlab",
+    "nbgrader",
+    "nbclient",
+    "nbformat",
+    "ipykernel",
+)
+"""What a student's environment is made of; everything else is what these need."""
+STUDENT_PYTHON = "3.11"
+"""The Python series students use; pins must install on its first release."""
+JUPYTER_CONFIG = {
+    "etc/jupyter": ["nbgrader_config.py"],
+    "etc/jupyter/jupyter_server_config.d": ["jupyter_server_config.json"],
+    "etc/jupyter/labconfig/page_config.d": ["page_config.json"],
+}
+"""Where each file of ``autograder/student/`` goes in the student's environment; the two JSON
+files are installed as ``nn_course_student.json`` so that they load after nbgrader's own."""
+
+
+def bundle(course: Course, assignments: list[str], out: Path) -> list[str]:
+    """Write the student bundle of ``assignments`` into ``out``; return the leaks found.
+
+    The bundle is built in a temporary folder next to ``out`` and moved into place only when
+    no leak was found, so a bundle on disk is always complete and clean.
+    """
+    release_root = course.step_dir("release")
+    missing = [a for a in assignments if not (release_root / a / f"{EXERCISES}.ipynb").is_file()]
+    if missing:
+        raise CourseError(f"no release of {', '.join(missing)}: run `grader release` first")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise CourseError(f"{out} exists and is not an empty folder: choose a new one")
+    problems = []
+    for assignment in assignments:
+        problems += release_leaks(course.step_dir("source") / assignment, release_root / assignment)
+    if problems:
+        return problems
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        write_bundle(course, assignments, partial)
+        problems = bundle_leaks(course, partial)
+        if not problems:
+            if out.exists():
+                out.rmdir()
+            partial.rename(out)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return problems
+
+
+def write_bundle(course: Course, assignments: list[str], out: Path) -> None:
+    """The bundle's files in the folder ``out``."""
+    for assignment in assignments:
+        shutil.copytree(
+            course.step_dir("release") / assignment,
+            out / assignment,
+            ignore=shutil.ignore_patterns(*IGNORED),
+        )
+    pins = resolve_for_students(pinned_requirements(TOP_LEVEL))
+    (out / "requirements.txt").write_text(requirements_text(pins), encoding="utf-8")
+    wheel = build_wheel(course, assignments, out / "wheels")
+    (out / "environment.yml").write_text(environment_text(pins, wheel.name), encoding="utf-8")
+    readme = (STUDENT / "README.md").read_text(encoding="utf-8")
+    modules = "\n".join(f"- `{a}/`" for a in assignments)
+    readme = readme.replace("{modules}", modules).replace("{wheel}", f"wheels/{wheel.name}")
+    (out / "README.md").write_text(readme, encoding="utf-8")
+
+
+def pinned_requirements(top_level: tuple[str, ...]) -> dict[str, str]:
+    """Name -> installed version of ``top_level`` and everything they need, here.
+
+    The dependency closure is read from the installed packages' metadata, with each
+    requirement's environment marker evaluated for this interpreter and the extras asked for.
+    """
+    pins: dict[str, str] = {}
+    todo: list[tuple[str, frozenset[str]]] = [(name, frozenset()) for name in top_level]
+    seen: set[tuple[str, frozenset[str]]] = set()
+    while todo:
+        name, extras = todo.pop()
+        key = canonicalize_name(name)
+        if (key, extras) in seen:
+            continue
+        seen.add((key, extras))
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            raise CourseError(f"{name} is needed by students but not installed here") from None
+        pins[key] = dist.version
+        for line in dist.requires or []:
+            req = Requirement(line)
+            wanted = extras | {""}
+            if req.marker is None or any(req.marker.evaluate({"extra": e}) for e in wanted):
+                todo.append((req.name, frozenset(req.extras)))
+    return dict(sorted(pins.items()))
+
+
+def resolve_for_students(tested: dict[str, str]) -> dict[str, str]:
+    """Pins that install on every Python :data:`STUDENT_PYTHON`, as close to ``tested`` as can be.
+
+    The versions installed here may need a newer Python than a student has (Debian 12 ships
+    3.11.2; some packages ask for 3.11.5): pip's resolver, asked for the oldest Python of the
+    series, keeps the top-level packages exactly as tested and takes for each other package
+    the newest version no newer than the tested one that installs there. It reads the package
+    index, like any ``pip install``.
+    """
+    top = {canonicalize_name(n) for n in TOP_LEVEL}
+    with tempfile.TemporaryDirectory(prefix="student-pins-") as tmp:
+        folder = Path(tmp)
+        (folder / "top.txt").write_text(
+            "".join(f"{n}=={v}\n" for n, v in tested.items() if n in top)
+        )
+        (folder / "tested.txt").write_text("".join(f"{n}<={v}\n" for n, v in tested.items()))
+        command = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed"]
+        command += ["--quiet", "--report", str(folder / "report.json")]
+        command += ["--python-version", STUDENT_PYTHON, "--only-binary=:all:"]
+        command += ["-r", str(folder / "top.txt"), "-c", str(folder / "tested.txt")]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode:
+            errors = [ln for ln in done.stderr.splitlines() if ln.startswith("ERROR")]
+            raise CourseError(f"pinning the student environment failed: {(errors or ['?'])[-1]}")
+        report = json.loads((folder / "report.json").read_text())
+    found = {
+        canonicalize_name(item["metadata"]["name"]): item["metadata"]["version"]
+        for item in report["install"]
+    }
+    return dict(sorted(found.items()))
+
+
+def requirements_text(pins: dict[str, str]) -> str:
+    """``requirements.txt`` with one exact pin per line."""
+    head = (
+        "# Every package of the course's student environment, pinned to the tested version\n"
+        f"# or, where that needs a Python newer than {STUDENT_PYTHON}.0, the newest before it.\n"
+        "# pip install -r requirements.txt wheels/<the course wheel>\n"
+    )
+    return head + "".join(f"{name}=={version}\n" for name, version in pins.items())
+
+
+def environment_text(pins: dict[str, str], wheel_name: str) -> str:
+    """``environment.yml``: the top-level packages from conda-forge, pinned as in pip."""
+    lines = [
+        "# The student environment with conda; the pins are requirements.txt's.",
+        "name: nn-course",
+        "channels:",
+        "  - conda-forge",
+        "dependencies:",
+        f"  - python={STUDENT_PYTHON}",
+        "  - pip",
+    ]
+    lines += [f"  - {canonicalize_name(n)}=={pins[canonicalize_name(n)]}" for n in TOP_LEVEL]
+    lines += ["  - pip:", f"      - ./wheels/{wheel_name}", ""]
+    return "\n".join(lines)
+
+
+def build_wheel(course: Course, assignments: list[str], dest: Path) -> Path:
+    """Build the ``course``-only wheel with setuptools (``pip wheel``, no network)."""
+    version = metadata.version("nn-course")
+    with tempfile.TemporaryDirectory(prefix="student-wheel-") as tmp:
+        project = Path(tmp)
+        package = Path(__import__("course").__file__).resolve().parent
+        shutil.copytree(
+            package, project / "course", ignore=shutil.ignore_patterns(*IGNORED, "releases")
+        )
+        for assignment in assignments:
+            target = project / "course" / "releases" / assignment
+            target.mkdir(parents=True)
+            shutil.copy2(course.step_dir("release") / assignment / f"{EXERCISES}.ipynb", target)
+        data_files = []
+        for folder, names in JUPYTER_CONFIG.items():
+            for name in names:
+                suffix = Path(name).suffix
+                installed = name if suffix == ".py" else f"nn_course_student{suffix}"
+                local = project / "jupyter" / folder / installed
+                local.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(STUDENT / name, local)
+                data_files.append((folder, local.relative_to(project).as_posix()))
+        (project / "pyproject.toml").write_text(
+            wheel_pyproject(version, data_files), encoding="utf-8"
+        )
+        dest.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps"]
+        command += ["--no-build-isolation", "--wheel-dir", str(dest), str(project)]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode:
+            lines = [ln for ln in (done.stderr or done.stdout).splitlines() if ln.strip()]
+            raise CourseError(f"building the course wheel failed: {(lines or ['?'])[-1]}")
+    wheels = sorted(dest.glob("nn_course_student-*.whl"))
+    if len(wheels) != 1:
+        raise CourseError(f"expected one course wheel in {dest}, found {len(wheels)}")
+    return wheels[0]
+
+
+def wheel_pyproject(version: str, data_files: list[tuple[str, str]]) -> str:
+    """The student wheel's ``pyproject.toml``: ``course``, its releases and Jupyter config."""
+    needs = [r for r in metadata.requires("nn-course") or [] if "extra ==" not in r]
+    wanted = {canonicalize_name(n) for n in TOP_LEVEL}
+    deps = [r for r in needs if canonicalize_name(Requirement(r).name) in wanted]
+    deps += [n for n in ("nbclient", "nbformat", "ipykernel") if not any(n in d for d in deps)]
+    folders: dict[str, list[str]] = {}
+    for folder, path in data_files:
+        folders.setdefault(folder, []).append(path)
+    data = "\n".join(f'"{folder}" = {paths!r}' for folder, paths in folders.items())
+    return f"""[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "{DISTRIBUTION}"
+version = "{version}"
+description = "The course library of the neural-network course, for students."
+requires-python = ">=3.10"
+dependencies = {deps!r}
+
+[tool.setuptools]
+packages = ["course"]
+
+[tool.setuptools.package-data]
+course = ["releases/*/*.ipynb"]
+
+[tool.setuptools.data-files]
+{data}
+""".replace("'", '"')
+
+
+def bundle_leaks(course: Course, out: Path) -> list[str]:
+    """Solution or hidden-test text, nbgrader markers or grader code anywhere in the bundle.
+
+    Every notebook (the release folders, and the copies inside the wheel) is checked like a
+    release against its source notebook (:func:`release_leaks`). Every other file is searched
+    for the source's solution and hidden-test lines, except the ``course`` library's modules:
+    the library is the textbook the students read, public by definition.
+    """
+    problems = []
+    with tempfile.TemporaryDirectory(prefix="bundle-check-") as tmp:
+        unpacked = Path(tmp)
+        for wheel in sorted(out.glob("wheels/*.whl")):
+            with zipfile.ZipFile(wheel) as archive:
+                names = archive.namelist()
+                problems += [f"{wheel.name}: holds {n}" for n in names if is_grader_file(n)]
+                archive.extractall(unpacked / wheel.name)
+        folders = [(out / a.name, "") for a in sorted(out.iterdir()) if a.is_dir()]
+        folders += [
+            (folder, f"{wheel.name}!")
+            for wheel in sorted(unpacked.iterdir())
+            for folder in sorted(wheel.glob("course/releases/*"))
+        ]
+        source = course.step_dir("source")
+        for folder, label in folders:
+            if (source / folder.name).is_dir():
+                found = release_leaks(source / folder.name, folder)
+                problems += [f"{label}{p.replace('release/', '', 1)}" for p in found]
+        secrets = {s for nb in source.glob(f"*/{EXERCISES}.ipynb") for s in secret_lines(nb)}
+        for path in sorted(p for p in [*out.rglob("*"), *unpacked.rglob("*")] if p.is_file()):
+            if path.suffix in (".ipynb", ".whl") or path.parent.name == "course":
+                continue
+            lines = {ln.strip() for ln in path.read_text(errors="replace").splitlines()}
+            problems += [f"{path.name}: contains {s!r}" for s in sorted(secrets & lines)]
+    return problems
+
+
+def is_grader_file(name: str) -> bool:
+    """Whether a wheel member belongs to the grader or the instructor's files."""
+    top = name.split("/", 1)[0]
+    return top in ("autograder", "source", "tests") or name.endswith((".db", ".sqlite"))

@@ -1,0 +1,13 @@
+"""nbgrader configuration of a student's environment (installed with the course library).
+
+The course id and the exchange are the instructor's (see the course README): on a JupyterHub
+the Assignment List fetches from and submits to ``$NN_COURSE_EXCHANGE``, by default nbgrader's
+``/srv/nbgrader/exchange``.
+"""
+
+import os
+
+c = get_config()  # noqa: F821  (injected by traitlets)
+
+c.CourseDirectory.course_id = "nn-course"
+c.Exchange.root = os.environ.get("NN_COURSE_EXCHANGE", "/srv/nbgrader/exchange")
