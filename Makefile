@@ -16,7 +16,7 @@ export MKL_NUM_THREADS := 1
 NBVAL := -p tests.nbval_course --nbval-lax --nbval-current-env --nbval-cell-timeout=300
 NOTEBOOKS := source release
 
-.PHONY: install demo test test-quick test-course test-notebooks test-nbval test-autograder validate lint clean
+.PHONY: install demo lab test test-quick test-course test-notebooks test-nbval test-autograder validate lint clean
 
 install: $(STAMP)
 
@@ -28,6 +28,11 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/grader demo
+
+# The instructor's JupyterLab on the course, formgrader included. The venv's tools come first
+# on PATH (exported above): formgrader runs nbgrader's `alembic` when it opens a gradebook.
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=$(CURDIR) $(LAB_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 $(NBVAL) --durations=15 $(PYTEST_ARGS) tests $(NOTEBOOKS)

@@ -50,6 +50,8 @@ TOP_LEVEL = (
     "nbclient",
     "nbformat",
     "ipykernel",
+    "tqdm",
+    "threadpoolctl",
 )
 """What a student's environment is made of; everything else is what these need."""
 STUDENT_PYTHON = "3.11"

@@ -113,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.set_defaults(handler=cmd_export, uses_db=True)
 
+    roster = commands.add_parser(
+        "roster", parents=[common], help="import students (CSV: id, first name, last name, email)"
+    )
+    roster.add_argument("csv", help="the class list as CSV, with a header row")
+    roster.set_defaults(handler=cmd_roster, uses_db=True)
+
     bundle = commands.add_parser(
         "bundle", parents=[common], help="the student package: notebooks, README, wheel"
     )
@@ -214,6 +220,15 @@ def cmd_export(course: Course, args: argparse.Namespace) -> int:
     csv_path, report_path = export(course, folder)
     print(f"wrote {csv_path} and {report_path}")
     return EXIT_OK
+
+
+def cmd_roster(course: Course, args: argparse.Namespace) -> int:
+    """``grader roster``: create or update the students of a class list in the gradebook."""
+    from autograder.roster import import_roster
+
+    report = import_roster(course, Path(args.csv).read_bytes())
+    print(report.render())
+    return EXIT_ATTENTION if report.skipped else EXIT_OK
 
 
 def cmd_bundle(course: Course, args: argparse.Namespace) -> int:
