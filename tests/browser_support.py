@@ -1,0 +1,242 @@
+"""Real JupyterLab pages in Debian's Chromium, driven by Playwright, for ``test_browser.py``.
+
+``chromium()`` launches ``/usr/bin/chromium`` headless (Playwright's own browser download is
+not reachable here) with the background networking switched off, so that it does not hammer a
+closed network. ``JupyterLab`` runs a server as a subprocess in its own process group, with a
+random token, on a free port of the loopback address. The plugin part (loaded through
+``pytest_plugins``) saves ``test-artifacts/browser/<test name>.png`` of every page a failing
+test had open.
+
+Without Chromium or Playwright the tests skip, unless ``REQUIRE_BROWSER=1`` (CI sets it):
+then they fail. (PYTEST_DONT_REWRITE: the test module imports this before pytest loads it as
+a plugin.)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # we run as root in CI
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "browser"
+SERVER_START_TIMEOUT = 60.0
+
+
+def require_browser() -> None:
+    """Skip (or fail, with ``REQUIRE_BROWSER=1``) when Chromium or Playwright is missing."""
+    missing = []
+    if not CHROMIUM.exists():
+        missing.append(f"{CHROMIUM} (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the playwright package (pip install -e '.[dev]')")
+    if missing:
+        message = "browser tests need " + " and ".join(missing)
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+
+
+def chromium(playwright, user_data_dir: Path):
+    """A headless Chromium with a fresh profile in ``user_data_dir``: a browser context."""
+    return playwright.chromium.launch_persistent_context(
+        str(user_data_dir),
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1400, "height": 900},
+    )
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now, on the loopback address."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class JupyterLab:
+    """A JupyterLab server in ``root_dir``, started with the tools in ``bin_dir``."""
+
+    def __init__(
+        self,
+        bin_dir: Path,
+        root_dir: Path,
+        env: Mapping[str, str],
+        log: Path,
+        extra_args: Sequence[str] = (),
+    ) -> None:
+        self.token = secrets.token_hex(16)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.root_dir = root_dir
+        self.log = log
+        command = [
+            str(bin_dir / "jupyter"),
+            "lab",
+            "--no-browser",
+            "--allow-root",
+            f"--ServerApp.token={self.token}",
+            "--ServerApp.ip=127.0.0.1",
+            f"--port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--ServerApp.root_dir={root_dir}",
+            "--LabApp.expose_app_in_browser=True",
+            # JupyterLab asks nobody outside whether it is up to date
+            "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
+            *extra_args,
+        ]
+        with open(log, "ab") as out:
+            self.process = subprocess.Popen(
+                command,
+                cwd=root_dir,
+                env=dict(env),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        self.wait_until_up()
+
+    def wait_until_up(self) -> None:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited: {self.log_tail()}")
+            try:
+                status, _ = self.get("/api/status")
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(
+            f"jupyter lab did not answer in {SERVER_START_TIMEOUT} s: {self.log_tail()}"
+        )
+
+    def get(self, path: str) -> tuple[int, str]:
+        """``GET path`` with the token; the status code and the body."""
+        request = urllib.request.Request(
+            self.url + path, headers={"Authorization": f"token {self.token}"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read().decode(errors="replace")
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(errors="replace")
+
+    def address(self, path: str) -> str:
+        """The URL of ``path`` with the token, for a browser's first visit."""
+        separator = "&" if "?" in path else "?"
+        return f"{self.url}{path}{separator}token={self.token}"
+
+    def log_tail(self, chars: int = 3000) -> str:
+        return self.log.read_text(errors="replace")[-chars:]
+
+    def stop(self) -> None:
+        """Kill the server and its kernels (its whole process group)."""
+        if self.process.poll() is None:
+            for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+                try:
+                    os.killpg(self.process.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    self.process.wait(wait)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        # kernels started their own sessions? They inherit the group; be sure nothing is left.
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def open_lab(page, lab: JupyterLab, path: str = "") -> None:
+    """Load JupyterLab (at ``tree/<path>`` if given) and wait until its shell is restored.
+
+    Each visit gets a workspace of its own: two tabs on one workspace make JupyterLab
+    redirect the second one to a new workspace, under the test's feet.
+    """
+    workspace = f"/lab/workspaces/t{secrets.token_hex(4)}"
+    page.goto(lab.address(f"{workspace}/tree/{path}" if path else workspace))
+    page.wait_for_function(
+        "() => window.jupyterapp !== undefined && window.jupyterapp.shell.isAttached",
+        timeout=60_000,
+    )
+    page.evaluate("() => window.jupyterapp.restored.then(() => true)")
+
+
+def lab_commands(page) -> list[str]:
+    """Every command id JupyterLab registered."""
+    return page.evaluate("() => window.jupyterapp.commands.listCommands()")
+
+
+def page_text(page) -> str:
+    """All the text of a page and of its frames (formgrader runs in an iframe in lab)."""
+    texts = []
+    for frame in page.frames:
+        try:
+            texts.append(frame.evaluate("() => document.documentElement.outerHTML"))
+        except Exception:  # a frame that navigated away
+            continue
+    return "\n".join(texts)
+
+
+def artifact_name(nodeid: str) -> str:
+    """A file name for a test id: ``test_browser.py::test_x[a/b]`` -> ``test_x-a-b``."""
+    name = nodeid.split("::", 1)[-1]
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")
+
+
+# pytest plugin: a screenshot of every open page when a browser test fails
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed or report.when == "teardown" or "browser" not in item.keywords:
+        return
+    pages = []
+    for value in getattr(item, "funcargs", {}).values():
+        # a page, or a fixture's object that holds one: every tab of its browser
+        context = getattr(getattr(value, "page", value), "context", None)
+        for candidate in getattr(context, "pages", []) or []:
+            if candidate not in pages:
+                pages.append(candidate)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    name = artifact_name(item.nodeid)
+    saved = []
+    for i, page in enumerate(pages):
+        path = ARTIFACTS / (f"{name}.png" if i == 0 else f"{name}-{i + 1}.png")
+        try:
+            page.screenshot(path=str(path), full_page=True, timeout=10_000)
+            saved.append(str(path))
+        except Exception as error:  # a closed page: say so and go on
+            saved.append(f"{path}: {error}")
+    if saved:
+        report.sections.append(("browser screenshots", "\n".join(saved)))
