@@ -16,7 +16,13 @@ nbval runs every code cell of a notebook in one fresh kernel and fails a cell th
   ``nbval-raises-exception`` tag or a ``# NBVAL_RAISES_EXCEPTION`` comment;
 - skips the notebooks under ``tests/`` (the fixture course's, exercised by the grader tests);
 - starts nbval's kernels on ipc sockets, so that kernels started at once by two workers
-  cannot race for a TCP port.
+  cannot race for a TCP port;
+- runs the ``release/`` notebooks in the students' environment: the bundle ``grader bundle``
+  writes, installed into a fresh venv as its README says (``tests/student_env.py``, built on
+  first use and shared). Those notebooks are the bundle's byte for byte
+  (``tests/test_bundle.py``), so this one run is both nbval's check of the release and the
+  check that every lecture runs, and every untouched exercises notebook raises only in its
+  answer and test cells, where students run them.
 """
 
 from __future__ import annotations
@@ -36,8 +42,24 @@ _SOCKETS = tempfile.mkdtemp(prefix="nbval-kernels-")
 
 
 class IpcKernelManager(KernelManager):
+    """nbval's kernels, on ipc sockets; a ``release/`` notebook's in the student environment."""
+
     def __init__(self, **kwargs):
         super().__init__(transport="ipc", ip=str(Path(_SOCKETS) / "kernel"), **kwargs)
+        self.student_python: str | None = None
+
+    def start_kernel(self, **kw):
+        if ROOT / "release" in Path(kw.get("cwd") or ".").resolve().parents:
+            from tests.student_env import student_env
+
+            env = student_env()
+            self.student_python = str(env.python)
+            kw["env"] = env.environ(MPLBACKEND="module://matplotlib_inline.backend_inline")
+        return super().start_kernel(**kw)
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        command = super().format_kernel_cmd(extra_arguments)
+        return [self.student_python, *command[1:]] if self.student_python else command
 
 
 nbval.kernel.KernelManager = IpcKernelManager

@@ -5,22 +5,24 @@ fresh virtual environment: ``pip install -r requirements.txt wheels/<course whee
 environment is built from Debian's ``/usr/bin/python3.11`` when there is one (the Python a Hub
 image would have), so that other users can run it: the tests' unprivileged users cannot enter
 ``/root``, where a pyenv Python lives. It lives in a world-readable folder under ``/tmp``,
-named by a hash of what the bundle holds, and is reused while that stays the same; building
-it takes about a minute, with the packages in pip's cache. A lock makes parallel test workers
-build it once.
+named by a hash of what the bundle is made from, and reused while that stays the same (and
+within a process, once found); building it takes one to two minutes, with the packages in
+pip's cache. A lock makes parallel test workers build it once.
 """
 
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
+import json
 import os
 import shutil
 import stat
 import subprocess
 import sys
 import tempfile
-import zipfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 ROOT = Path(tempfile.gettempdir()) / "nn-course-student-env"
 SYSTEM_PYTHON = Path("/usr/bin/python3.11")
 PYTHON_ENV = "NN_COURSE_STUDENT_PYTHON"
+KEEP_SECONDS = 24 * 3600
 CLEARED = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "JUPYTER_PATH", "JUPYTER_CONFIG_DIR")
 
 
@@ -63,6 +66,7 @@ class StudentEnv:
         return env
 
 
+@functools.cache
 def student_env() -> StudentEnv:
     """The student environment of this checkout, built on first use and then reused."""
     ROOT.mkdir(mode=0o755, exist_ok=True)
@@ -70,15 +74,15 @@ def student_env() -> StudentEnv:
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
         raise RuntimeError(f"{ROOT} is not a folder of this user's: remove it")
     os.chmod(ROOT, 0o755)
+    env = StudentEnv(ROOT / inputs_key())
     with open(ROOT / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        with tempfile.TemporaryDirectory(prefix="bundle-", dir=ROOT) as tmp:
-            bundle = Path(tmp) / "bundle"
-            make_bundle(bundle)
-            env = StudentEnv(ROOT / bundle_key(bundle))
-            if not (env.root / "ready").is_file():
-                build(env, bundle)
-        return env
+        if not (env.root / "ready").is_file():
+            with tempfile.TemporaryDirectory(prefix="bundle-", dir=ROOT) as tmp:
+                make_bundle(Path(tmp) / "bundle")
+                build(env, Path(tmp) / "bundle")
+        (env.root / "ready").touch()  # in use: not pruned for a day
+    return env
 
 
 def make_bundle(out: Path) -> None:
@@ -92,18 +96,20 @@ def make_bundle(out: Path) -> None:
         raise RuntimeError(f"grader bundle found leaks: {problems[:3]}")
 
 
-def bundle_key(bundle: Path) -> str:
-    """A hash of the bundle's files and of its wheel's members (not their zip timestamps)."""
+def inputs_key() -> str:
+    """A hash of what the bundle is made from, cheap to compute (no bundle is built).
+
+    The student Python, the bundle's code and student files, the ``course`` library, every
+    release file, and the tested versions of the packages students need.
+    """
+    from autograder.bundle import TOP_LEVEL, pinned_requirements
+
     digest = hashlib.sha256(python_for_students().encode())
-    for path in sorted(p for p in bundle.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(bundle).as_posix().encode())
-        if path.suffix == ".whl":
-            with zipfile.ZipFile(path) as wheel:
-                for name in sorted(wheel.namelist()):
-                    if not name.endswith("RECORD"):
-                        digest.update(name.encode() + wheel.read(name))
-        else:
-            digest.update(path.read_bytes())
+    digest.update(json.dumps(pinned_requirements(TOP_LEVEL), sort_keys=True).encode())
+    files = [REPO / "autograder" / "bundle.py", *(REPO / "autograder" / "student").iterdir()]
+    files += [*(REPO / "course").glob("*.py"), *(REPO / "release").rglob("*")]
+    for path in sorted(p for p in files if p.is_file() and "checkpoints" not in str(p)):
+        digest.update(path.relative_to(REPO).as_posix().encode() + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -118,9 +124,12 @@ def python_for_students() -> str:
 
 def build(env: StudentEnv, bundle: Path) -> None:
     """Install ``bundle`` into a new venv at ``env.root``, as the student README says."""
-    for old in ROOT.iterdir():  # one environment at a time: each is about 700 MB
-        if old.is_dir() and not old.name.startswith("bundle-"):
+    for old in ROOT.iterdir():  # each is about 700 MB: keep those used in the last day
+        ready = old / "ready"
+        unused = not ready.is_file() or time.time() - ready.stat().st_mtime > KEEP_SECONDS
+        if old.is_dir() and not old.name.startswith("bundle-") and unused:
             shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(env.root, ignore_errors=True)  # a build that was stopped half way
     env.root.mkdir(mode=0o755)
     shutil.copytree(bundle, env.bundle)
     subprocess.run([python_for_students(), "-m", "venv", str(env.venv)], check=True)

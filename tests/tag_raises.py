@@ -7,12 +7,13 @@ nbval runs every cell of the release notebooks, where each answer is still nbgra
 - an answer cell whose stub raises when the cell runs (a stub at top level, such as
   ``answer_q1 = None`` followed by the ``raise``; a stub inside a function body raises only
   when the function is called);
-- a test cell (``grade: true``): it calls the student's stubs;
-- any other code cell that reads a name an answer cell binds (a demo cell that calls a graded
-  function), or a name bound by such a cell, and so on down the notebook.
+- a test cell (``grade: true``): it calls the student's stubs.
 
-Every other code cell loses the tag, so running the script again changes nothing and a cell
-that no longer needs the tag does not keep it. Usage::
+No other cell may raise in the student version: a demo cell that calls a graded function
+catches ``NotImplementedError`` and says what to write first, so that nbval fails on any cell
+of the instructor's that an unanswered exercise breaks. Every other code cell loses the tag,
+so running the script again changes nothing and a cell that no longer needs the tag does not
+keep it. Usage::
 
     python tests/tag_raises.py source/01-neuron/exercises.ipynb [...]   # rewrite in place
     python tests/tag_raises.py --check source/*/exercises.ipynb         # exit 1 if out of date
@@ -56,44 +57,19 @@ def raises_at_top_level(tree: ast.Module) -> bool:
     return False
 
 
-def bound_names(tree: ast.Module) -> set[str]:
-    """Names the cell binds in the notebook's namespace: not the locals of its functions."""
-    names, stack = set(), list(tree.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(node.id)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names.update((a.asname or a.name).split(".")[0] for a in node.names)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif not isinstance(node, ast.Lambda):
-            stack.extend(ast.iter_child_nodes(node))
-    return names
-
-
-def read_names(tree: ast.Module) -> set[str]:
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-
-
 def cells_that_may_raise(nb: nbformat.NotebookNode) -> set[int]:
     """Indices of the code cells that may raise once nbgrader has replaced the solutions."""
     stubs = copy.deepcopy(nb)
     ClearSolutions(code_stub=STUB).preprocess(stubs, {})
-    may_raise, tainted = set(), set()
+    may_raise = set()
     for index, (cell, stub) in enumerate(zip(nb.cells, stubs.cells, strict=True)):
         if cell.cell_type != "code":
             continue
         meta = cell.metadata.get("nbgrader", {})
-        tree = python_source(stub.source)
-        if meta.get("solution"):
-            # every name an answer binds is the student's: it may be missing, a stub or wrong
-            tainted |= bound_names(python_source(cell.source)) | bound_names(tree)
-            if raises_at_top_level(tree):
-                may_raise.add(index)
-        elif meta.get("grade") or read_names(tree) & tainted:
+        if meta.get("grade") or (
+            meta.get("solution") and raises_at_top_level(python_source(stub.source))
+        ):
             may_raise.add(index)
-            tainted |= bound_names(tree)
     return may_raise
 
 

@@ -1,9 +1,12 @@
 """The students' package, installed the way its README says, in a fresh virtual environment.
 
 ``tests/student_env.py`` runs ``grader bundle`` and installs the bundle into a new venv made
-from a system Python. Here every lecture runs there without an error, every untouched exercise
-notebook raises only in its answer and test cells, the Jupyter configuration is a student's,
-and no solution or hidden test is anywhere in the bundle, its wheel included.
+from a system Python. nbval runs every ``release/`` notebook in that venv (``make test``,
+``tests/nbval_course.py``): every lecture without an error, every untouched exercises notebook
+with errors only in the cells tagged ``raises-exception``. Here: those notebooks are the
+bundle's byte for byte, the tags sit only on answer and test cells, nbval's kernel is the
+student venv's, the pins and the Jupyter configuration are a student's, and no solution or
+hidden test is anywhere in the bundle, its wheel included.
 """
 
 from __future__ import annotations
@@ -28,78 +31,59 @@ MARKER = re.compile(r"BEGIN (SOLUTION|HIDDEN TESTS)(.*?)END (SOLUTION|HIDDEN TES
 
 pytestmark = pytest.mark.bundle
 
-RUN = """
-import importlib.util, json, os, sys
-import nbformat
-from nbclient import NotebookClient
-
-path = sys.argv[1]
-notebook = nbformat.read(path, as_version=4)
-probe = nbformat.v4.new_code_cell(
-    "import course, importlib.util, sys\\n"
-    "print(course.__file__, sys.executable, importlib.util.find_spec('autograder'))"
-)
-notebook.cells.insert(0, probe)
-client = NotebookClient(
-    notebook, timeout=300, allow_errors=True, kernel_name="python3",
-    resources={"metadata": {"path": os.path.dirname(path)}},
-)
-client.execute()
-errors = []
-for index, cell in enumerate(notebook.cells[1:]):
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "error":
-            meta = cell.metadata.get("nbgrader", {})
-            errors.append({"index": index, "grade_id": meta.get("grade_id"),
-                           "solution": bool(meta.get("solution")), "grade": bool(meta.get("grade")),
-                           "error": output["ename"] + ": " + output["evalue"][:200]})
-images = sum("image/png" in o.get("data", {}) for c in notebook.cells for o in c.get("outputs", []))
-kernel = "".join(o.get("text", "") for o in notebook.cells[0].outputs)
-print(json.dumps({"kernel": kernel, "errors": errors, "images": images}))
-"""
-
 
 @pytest.fixture(scope="module")
 def env() -> StudentEnv:
     return student_env()
 
 
-def run_notebook(env: StudentEnv, notebook: Path, workdir: Path) -> dict:
-    """Run a copy of ``notebook`` in the student environment; its errors, images and kernel."""
-    folder = workdir / notebook.parent.name
-    shutil.copytree(notebook.parent, folder)
-    done = subprocess.run(
-        [str(env.python), "-c", RUN, str(folder / notebook.name)],
-        env=env.environ(MPLBACKEND="module://matplotlib_inline.backend_inline"),
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    kernel_course, kernel_python, autograder = result["kernel"].split()[:3]
-    assert kernel_course.startswith(str(env.venv)), "the kernel imported another course library"
-    assert kernel_python.startswith(str(env.venv)) and autograder == "None"
-    return result
+def test_nbval_runs_the_release_in_the_student_environment(env: StudentEnv) -> None:
+    """nbval's kernel for a ``release/`` notebook is the student venv's Python, which imports
+    the installed ``course`` and cannot import the grader."""
+    from tests.nbval_course import IpcKernelManager
+
+    manager = IpcKernelManager(kernel_name="python3")
+    manager.start_kernel(cwd=str(REPO / "release" / "02-forward"))
+    client = manager.client()
+    try:
+        client.start_channels()
+        client.wait_for_ready(timeout=60)
+        code = (
+            "import course, importlib.util, sys\n"
+            "print(course.__file__, sys.executable, importlib.util.find_spec('autograder'))"
+        )
+        printed = []
+        client.execute_interactive(
+            code, timeout=60, output_hook=lambda m: printed.append(m["content"].get("text", ""))
+        )
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    library, python, grader = "".join(printed).split()
+    assert library.startswith(str(env.venv)) and python.startswith(str(env.venv))
+    assert grader == "None"
 
 
 @pytest.mark.parametrize("module", MODULES)
-def test_lecture_runs_in_the_student_environment(env: StudentEnv, module: str, tmp_path) -> None:
-    result = run_notebook(env, env.bundle / module / "lecture.ipynb", tmp_path)
-    assert result["errors"] == []
-    assert result["images"] > 0
+def test_bundle_notebooks_are_the_release(env: StudentEnv, module: str) -> None:
+    """Byte for byte: nbval's run of release/ (in the student venv) is a run of the bundle."""
+    for name in ("lecture.ipynb", "exercises.ipynb"):
+        assert (env.bundle / module / name).read_bytes() == (
+            REPO / "release" / module / name
+        ).read_bytes()
 
 
 @pytest.mark.parametrize("module", MODULES)
-def test_untouched_exercises_raise_only_in_answer_and_test_cells(
-    env: StudentEnv, module: str, tmp_path
-) -> None:
-    result = run_notebook(env, env.bundle / module / "exercises.ipynb", tmp_path)
-    assert result["errors"], "an untouched notebook must fail its tests"
-    elsewhere = [e for e in result["errors"] if not (e["solution"] or e["grade"])]
-    assert elsewhere == []
+def test_only_answer_and_test_cells_may_raise(module: str) -> None:
+    """nbval lets a release cell raise only with the raises-exception tag: answers and tests."""
+    notebook = nbformat.read(REPO / "release" / module / "exercises.ipynb", as_version=4)
+    tagged = [c for c in notebook.cells if "raises-exception" in c.metadata.get("tags", [])]
+    assert tagged
+    for cell in tagged:
+        meta = cell.metadata.get("nbgrader", {})
+        assert meta.get("solution") or meta.get("grade"), meta.get("grade_id")
+    lecture = nbformat.read(REPO / "release" / module / "lecture.ipynb", as_version=4)
+    assert not [c for c in lecture.cells if c.metadata.get("tags")]
 
 
 def test_bundle_holds_what_the_readme_promises(env: StudentEnv) -> None:

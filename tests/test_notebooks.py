@@ -1,23 +1,19 @@
 """Every module's notebooks, judged by nbgrader itself.
 
 For each ``source/NN-*/``: the committed release matches a fresh generation and leaks
-nothing; every source notebook runs in a fresh kernel; the source exercises, submitted as a
-student's, get full marks; the untouched release gets zero on every test cell; and each
-plausible bug listed in ``tests/bugs/bugs_NN.py`` (``BUGS``: ``cell``, ``old``, ``new``,
-``loses``) loses points on the test cells it names.
+nothing; the source exercises, submitted as a student's, get full marks; the untouched
+release gets zero on every test cell; and each plausible bug listed in
+``tests/bugs/bugs_NN.py`` (``BUGS``: ``cell``, ``old``, ``new``, ``loses``) loses points on the
+test cells it names. That every notebook runs in a fresh kernel is nbval's part of
+``make test`` (``tests/nbval_course.py``).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
-from pathlib import Path
 
-import nbformat
 import pytest
-from jupyter_client.manager import KernelManager
-from nbclient import NotebookClient
 
 from autograder.coursedir import REPO_ROOT
 from autograder.release import release_differences, release_leaks
@@ -28,13 +24,6 @@ pytestmark = pytest.mark.notebooks
 SOURCE = REPO_ROOT / "source"
 RELEASE = REPO_ROOT / "release"
 MODULES = sorted(p.name for p in SOURCE.glob("[0-9][0-9]-*") if (p / "exercises.ipynb").is_file())
-NOTEBOOKS = [
-    (module, name)
-    for module in MODULES
-    for name in ("lecture", "exercises")
-    if (SOURCE / module / f"{name}.ipynb").is_file()
-]
-EXECUTION_TIMEOUT = 300
 QUICK = os.environ.get("NN_COURSE_QUICK") == "1"
 
 
@@ -73,23 +62,6 @@ def test_release_in_sync_with_source(module: str) -> None:
 def test_release_hides_solutions_and_hidden_tests(module: str) -> None:
     assert (RELEASE / module).is_dir(), f"release/{module} is missing"
     assert release_leaks(SOURCE / module, RELEASE / module) == []
-
-
-@pytest.mark.parametrize(("module", "name"), NOTEBOOKS)
-def test_source_notebook_executes(module: str, name: str, tmp_path: Path) -> None:
-    workdir = tmp_path / module
-    shutil.copytree(SOURCE / module, workdir)
-    notebook = nbformat.read(workdir / f"{name}.ipynb", as_version=4)
-    # ipc sockets: two test processes starting kernels at once cannot race for a TCP port
-    kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(tmp_path / "kernel"))
-    client = NotebookClient(
-        notebook,
-        km=kernel,
-        timeout=EXECUTION_TIMEOUT,
-        resources={"metadata": {"path": str(workdir)}},
-        force_raise_errors=True,  # the raises-exception tags are for the release, not the source
-    )
-    client.execute()
 
 
 @pytest.mark.parametrize("module", MODULES)

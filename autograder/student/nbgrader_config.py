@@ -1,8 +1,8 @@
 """nbgrader configuration of a student's environment (installed with the course library).
 
 The course id and the exchange are the instructor's (see the course README): on a JupyterHub
-the Assignment List fetches from and submits to ``$NN_COURSE_EXCHANGE``, by default nbgrader's
-``/srv/nbgrader/exchange``.
+the Assignment List fetches from and submits to ``$NN_COURSE_EXCHANGE``, by default
+``/srv/nbgrader/exchange``, as in the instructor's configuration.
 """
 
 import os
