@@ -210,12 +210,14 @@ def lab_commands(page) -> list[str]:
 
 
 def page_text(page) -> str:
-    """All the text of a page and of its frames (formgrader runs in an iframe in lab)."""
+    """All of a page and its frames, as markup and as text (escaped characters unescaped)."""
     texts = []
     for frame in page.frames:
         try:
-            texts.append(frame.evaluate("() => document.documentElement.outerHTML"))
-        except Exception:  # a frame that navigated away
+            texts += frame.evaluate(
+                "() => [document.documentElement.outerHTML, document.documentElement.textContent]"
+            )
+        except Exception:  # a frame that navigated away meanwhile
             continue
     return "\n".join(texts)
 
