@@ -152,23 +152,23 @@ class JupyterLab:
         return self.log.read_text(errors="replace")[-chars:]
 
     def stop(self) -> None:
-        """Kill the server and its kernels (its whole process group)."""
+        """Stop the server and its kernels.
+
+        Kernels run in sessions of their own (jupyter_client starts them so), out of reach of
+        a signal to the server's process group: SIGTERM first, on which the server shuts its
+        kernels down, then SIGKILL to the group for whatever is left of the server.
+        """
         if self.process.poll() is None:
-            for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
-                try:
-                    os.killpg(self.process.pid, sig)
-                except ProcessLookupError:
-                    break
-                try:
-                    self.process.wait(wait)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
-        # kernels started their own sessions? They inherit the group; be sure nothing is left.
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                pass
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        self.process.wait()
 
 
 def visit(page, lab: JupyterLab, path: str) -> None:
