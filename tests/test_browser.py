@@ -239,15 +239,24 @@ def instructor_lab(course: Course, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture(scope="module")
-def exchange(course: Course) -> Iterator[Path]:
-    """A fresh exchange with 02-forward released into it by the instructor."""
+def exchange() -> Iterator[Path]:
+    """A fresh exchange into which the instructor released 02-forward.
+
+    ``nbgrader release_assignment`` with the instructor's tools and the course's
+    ``nbgrader_config.py`` (the exchange from ``$NN_COURSE_EXCHANGE``), in a folder of its own
+    with the committed release: it needs no gradebook, so the student's tests need no graded
+    course.
+    """
     top = Path(tempfile.mkdtemp(prefix="nn-browser-exchange-"))
-    root = top / "exchange"
+    root, course = top / "exchange", top / "instructor"
     root.mkdir()
     root.chmod(0o777)  # what nbgrader release_assignment insists on
+    course.mkdir()
+    shutil.copy(REPO / "nbgrader_config.py", course)
+    shutil.copytree(REPO / "release" / ASSIGNMENT, course / "release" / ASSIGNMENT)
     run = subprocess.run(
         [str(INSTRUCTOR_BIN / "nbgrader"), "release_assignment", ASSIGNMENT],
-        cwd=course.path,
+        cwd=course,
         env=instructor_environ(NN_COURSE_EXCHANGE=str(root)),
         capture_output=True,
         text=True,
@@ -514,8 +523,9 @@ def test_assignment_list_fetches_from_the_exchange(page, student_lab, exchange) 
     row.get_by_role("button", name="Fetch").click()
     fetched = page.locator("#fetched_assignments_list .list_item", has_text=ASSIGNMENT)
     fetched.wait_for(timeout=CELL_TIMEOUT)
-    assert (student_lab.root_dir / ASSIGNMENT / "exercises.ipynb").is_file()
-    assert (student_lab.root_dir / ASSIGNMENT / "lecture.ipynb").is_file()
+    for name in ("exercises.ipynb", "lecture.ipynb"):  # on disk, as released
+        fetched_file = student_lab.root_dir / ASSIGNMENT / name
+        assert fetched_file.read_bytes() == (REPO / "release" / ASSIGNMENT / name).read_bytes()
 
 
 def test_no_formgrader_for_students(page, student_lab, student) -> None:
