@@ -12,7 +12,9 @@ assertion message only; the check cell at its end reports the visible checks and
 checks run at grading; the Assignment List fetches 02-forward from a test exchange; formgrader
 and Create Assignment are nowhere.
 
-One xdist group: one worker runs them all with one browser and one server per side.
+They are one xdist group, meant for one worker: one browser, one scratch course and one
+JupyterLab per side, in module-scoped fixtures (tests spread over two workers still pass, each
+worker building its own). About two minutes on 2 cores with the student environment built.
 """
 
 from __future__ import annotations
@@ -394,6 +396,12 @@ def test_formgrader_buttons_refuse_and_change_nothing(page, instructor_lab, cour
 
     assert gradebook_state(course.path) == before
     assert exported_scores(course.path) == exported
+    visit(page, instructor_lab, f"/formgrader/manage_submissions/{ASSIGNMENT}")
+    for student in STUDENTS:  # and formgrader shows the scores it showed before
+        line = student_row(page, student)
+        line.wait_for()
+        assert f"{before['scores'][student]['score']:g} / " in line.inner_text()
+        seen.append(page_text(page))
     for text in seen:
         assert not [line for line in course.hidden if line in text]
 
