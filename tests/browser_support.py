@@ -89,10 +89,19 @@ class JupyterLab:
         extra_args: Sequence[str] = (),
     ) -> None:
         self.token = secrets.token_hex(16)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.root_dir = root_dir
         self.log = log
+        for _ in range(3):  # another process may take the free port before the server does
+            self.port = free_port()
+            self.url = f"http://127.0.0.1:{self.port}"
+            self.process = self.launch(bin_dir, dict(env), extra_args)
+            if self.wait_until_up():
+                return
+        raise RuntimeError(f"jupyter lab found no free port: {self.log_tail()}")
+
+    def launch(
+        self, bin_dir: Path, env: dict[str, str], extra_args: Sequence[str]
+    ) -> subprocess.Popen:
         command = [
             str(bin_dir / "jupyter"),
             "lab",
@@ -102,33 +111,39 @@ class JupyterLab:
             "--ServerApp.ip=127.0.0.1",
             f"--port={self.port}",
             "--ServerApp.port_retries=0",
-            f"--ServerApp.root_dir={root_dir}",
+            f"--ServerApp.root_dir={self.root_dir}",
             "--LabApp.expose_app_in_browser=True",
             # JupyterLab asks nobody outside whether it is up to date
             "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
             *extra_args,
         ]
-        with open(log, "ab") as out:
-            self.process = subprocess.Popen(
+        with open(self.log, "ab") as out:
+            self.log_start = out.tell()
+            return subprocess.Popen(
                 command,
-                cwd=root_dir,
-                env=dict(env),
+                cwd=self.root_dir,
+                env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
-        self.wait_until_up()
 
-    def wait_until_up(self) -> None:
+    def wait_until_up(self) -> bool:
+        """Wait for ``/api/status``; False if the port was taken, an error if anything else."""
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                with open(self.log, "rb") as log:
+                    log.seek(self.log_start)
+                    taken = b"is already in use" in log.read()
+                if taken:
+                    return False
                 raise RuntimeError(f"jupyter lab exited: {self.log_tail()}")
             try:
                 status, _ = self.get("/api/status")
                 if status == 200:
-                    return
+                    return True
             except OSError:
                 pass
             time.sleep(0.2)

@@ -86,7 +86,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
 
     with sync_playwright() as playwright:
         context = chromium(playwright, tmp_path_factory.mktemp("chromium-profile"))
-        context.set_default_timeout(30_000)
+        context.set_default_timeout(60_000)  # generous: CI runs these beside other tests
         for blank in context.pages:  # the tab a persistent context opens with
             blank.close()
         yield context
