@@ -65,7 +65,7 @@ BUG = "dense_forward forgets the bias"  # ben's, from tests/bugs/bugs_02.py
 CELL_TIMEOUT = 120_000  # ms: one notebook's Run All, or one formgrader request
 
 
-# --- sides: where each JupyterLab runs and with which tools -----------------------------------
+# --- the instructor's environment ----------------------------------------------------------------
 
 
 def instructor_environ(**extra: str) -> dict[str, str]:
@@ -103,9 +103,11 @@ def page(browser) -> Iterator:
 
 def lab_server(root: Path, bin_dir: Path, env: dict[str, str], state: Path) -> JupyterLab:
     """A JupyterLab in ``root`` whose settings and workspaces live in ``state``."""
-    for name in ("settings", "workspaces", "runtime"):
+    for name in ("settings", "workspaces", "runtime", "config"):
         (state / name).mkdir(parents=True, exist_ok=True)
-    env = {**env, "JUPYTER_RUNTIME_DIR": str(state / "runtime")}
+    # nothing from the home folder's ~/.jupyter: an empty config folder unless one is given
+    env = {"JUPYTER_CONFIG_DIR": str(state / "config"), **env}
+    env["JUPYTER_RUNTIME_DIR"] = str(state / "runtime")
     env.pop("MPLBACKEND", None)  # `make` exports Agg: plots would not reach the page
     return JupyterLab(
         bin_dir,
@@ -283,10 +285,7 @@ def student_lab(student: StudentEnv, exchange: Path, tmp_path_factory) -> Iterat
     work = home / "work"
     work.mkdir()
     shutil.copytree(student.bundle / LECTURE, work / LECTURE)
-    (home / ".jupyter").mkdir()  # the student's own config folder, empty: the venv's counts
-    env = student.environ(
-        NN_COURSE_EXCHANGE=str(exchange), JUPYTER_CONFIG_DIR=str(home / ".jupyter")
-    )
+    env = student.environ(NN_COURSE_EXCHANGE=str(exchange))  # its own config is in the venv
     lab = lab_server(work, student.bin, env, home / "lab")
     yield lab
     lab.stop()
