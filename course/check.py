@@ -121,11 +121,12 @@ class CheckReport:
         return "\n".join(lines)
 
 
-def check_submission(path: str | os.PathLike | None = None) -> CheckReport | None:
+def check_submission(path: str | os.PathLike | None = None) -> None:
     """Check the saved exercises notebook and print what grading will make of it.
 
     ``path`` defaults to the notebook this kernel belongs to. Outside JupyterLab (no such
-    path), it prints how to run the check and returns ``None``.
+    path), it prints how to run the check. It returns nothing, so the cell shows only the
+    report; :func:`check_notebook` returns it.
     """
     where = path or os.environ.get(SESSION_ENV)
     if not where:
@@ -133,10 +134,8 @@ def check_submission(path: str | os.PathLike | None = None) -> CheckReport | Non
             "This check reads the saved notebook. Open the notebook in JupyterLab, save it,"
             " and run this cell there."
         )
-        return None
-    report = check_notebook(Path(where))
-    print(report.text())
-    return report
+        return
+    print(check_notebook(Path(where)).text())
 
 
 def check_notebook(path: Path) -> CheckReport:

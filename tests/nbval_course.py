@@ -9,7 +9,8 @@ nbval runs every code cell of a notebook in one fresh kernel and fails a cell th
   one kernel), while every other test is spread as with ``--dist load``. xdist's own
   ``--dist loadfile`` would also keep each test module on one worker, serializing the long
   modules, and ``--dist loadgroup`` does not group anything under pytest 9 (it renames
-  ``item._nodeid``, which pytest 9 no longer reads);
+  ``item._nodeid``, which pytest 9 no longer reads): here a test module marked
+  ``xdist_group`` is one unit of work instead, so its module fixtures are built on one worker;
 - lets no cell of a ``source/`` notebook raise: the ``raises-exception`` tags that
   ``tests/tag_raises.py`` puts on exercise cells are for the student version (``release/``),
   where the answers are stubs; a source cell meant to raise says so with nbval's own
@@ -27,6 +28,7 @@ nbval runs every code cell of a notebook in one fresh kernel and fails a cell th
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 from pathlib import Path
@@ -93,16 +95,24 @@ def nbval_says_raises(cell: dict) -> bool:
     return "nbval-raises-exception" in tags or comments.get("check_exception", False)
 
 
+@functools.cache
+def grouped(path: str) -> bool:
+    """Whether the test module at ``path`` (relative to the root) is marked ``xdist_group``."""
+    module = ROOT / path
+    return module.suffix == ".py" and "pytest.mark.xdist_group(" in module.read_text()
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     if not (config.option.nbval or config.option.nbval_lax):
         return None
     from xdist.scheduler import LoadScopeScheduling
 
     class NotebookScheduling(LoadScopeScheduling):
-        """``--dist load``, except that a notebook's cells are one unit of work."""
+        """``--dist load``, except that a notebook's cells are one unit of work, and so are
+        the tests of a module marked ``xdist_group`` (their module fixtures are built once)."""
 
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
-            return path if path.endswith(".ipynb") else nodeid
+            return path if path.endswith(".ipynb") or grouped(path) else nodeid
 
     return NotebookScheduling(config, log)

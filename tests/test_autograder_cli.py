@@ -21,7 +21,7 @@ from autograder import samples
 from autograder.release import secret_lines
 from autograder.testing import edit_cell
 
-pytestmark = pytest.mark.autograder
+pytestmark = [pytest.mark.autograder, pytest.mark.xdist_group("autograder_cli")]
 
 FIXTURE = Path(__file__).parent / "fixtures" / "course"
 ASSIGNMENT = "00-numpy-basics"

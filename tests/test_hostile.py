@@ -36,7 +36,7 @@ from test_autograder_cli import ASSIGNMENT, FULL, grader, new_course, notebook, 
 from autograder import samples
 from autograder.runtime.sandbox import REQUIRE_ENV, bwrap_problem
 
-pytestmark = pytest.mark.autograder
+pytestmark = [pytest.mark.autograder, pytest.mark.xdist_group("hostile")]
 
 WRONG = "def relu(z):\n    return -z\n"
 RIGHT = "def relu(z):\n    return np.maximum(z, 0.0)\n"

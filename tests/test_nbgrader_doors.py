@@ -31,7 +31,7 @@ from autograder import samples
 from autograder.nbgrader_hooks import AUTOGRADE_REFUSED, FEEDBACK_REFUSED
 from autograder.release import secret_lines
 
-pytestmark = pytest.mark.autograder
+pytestmark = [pytest.mark.autograder, pytest.mark.xdist_group("nbgrader_doors")]
 
 MANUAL = 0.5  # ref's test_relu, entered by hand in formgrader
 

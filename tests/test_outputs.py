@@ -35,7 +35,7 @@ from autograder.feedback import (
 from autograder.testing import edit_cell
 from tests.test_autograder_cli import ASSIGNMENT, grader, new_course, notebook, submit
 
-pytestmark = pytest.mark.autograder
+pytestmark = [pytest.mark.autograder, pytest.mark.xdist_group("outputs")]
 
 PNG = (
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5E"
