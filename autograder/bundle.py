@@ -33,6 +33,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+import course as course_library
 from autograder.coursedir import Course, CourseError
 from autograder.kit import IGNORED
 from autograder.release import release_leaks, secret_lines
@@ -205,7 +206,7 @@ def build_wheel(course: Course, assignments: list[str], dest: Path) -> Path:
     version = metadata.version("nn-course")
     with tempfile.TemporaryDirectory(prefix="student-wheel-") as tmp:
         project = Path(tmp)
-        package = Path(__import__("course").__file__).resolve().parent
+        package = Path(course_library.__file__).resolve().parent
         shutil.copytree(
             package, project / "course", ignore=shutil.ignore_patterns(*IGNORED, "releases")
         )

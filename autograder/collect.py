@@ -114,13 +114,7 @@ def collect(
             if reason:
                 report.rejected.append((candidate.name, reason))
                 continue
-            previous = chosen.get(student)
-            if previous and preferred(previous, candidate):
-                report.rejected.append((candidate.name, f"superseded by {previous.name}"))
-                continue
-            if previous:
-                report.rejected.append((previous.name, f"superseded by {candidate.name}"))
-            chosen[student] = candidate
+            keep_preferred(chosen, student, candidate, report, preferred)
         import_chosen(course, assignment, chosen, report)
     return report
 
@@ -304,6 +298,23 @@ def identify(name: str, regex: re.Pattern) -> tuple[str, str | None]:
     return student, None
 
 
+def keep_preferred(
+    chosen: dict[str, Candidate],
+    student: str,
+    candidate: Candidate,
+    report: CollectReport,
+    prefer: Callable[[Candidate, Candidate], bool],
+) -> None:
+    """Keep ``candidate`` as the student's unless ``prefer(kept, candidate)``; report the other."""
+    previous = chosen.get(student)
+    if previous and prefer(previous, candidate):
+        report.rejected.append((candidate.name, f"superseded by {previous.name}"))
+        return
+    if previous:
+        report.rejected.append((previous.name, f"superseded by {candidate.name}"))
+    chosen[student] = candidate
+
+
 def preferred(kept: Candidate, other: Candidate) -> bool:
     """Whether ``kept`` should stay over ``other``: the exact name first, then the newest."""
 
@@ -380,14 +391,7 @@ def collect_exchange(course: Course, assignment: str, root: Path | None = None) 
         except OSError as exc:  # gone or changed while we looked
             report.rejected.append((name, f"unreadable: {exc.strerror or exc}"))
             continue
-        student = parts[0]
-        previous = chosen.get(student)
-        if previous and previous.modified >= candidate.modified:
-            report.rejected.append((name, f"superseded by {previous.name}"))
-            continue
-        if previous:
-            report.rejected.append((previous.name, f"superseded by {name}"))
-        chosen[student] = candidate
+        keep_preferred(chosen, parts[0], candidate, report, lambda a, b: a.modified >= b.modified)
     import_chosen(course, assignment, chosen, report)
     return report
 

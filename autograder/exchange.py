@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.coursedir import EXERCISES, SAFE_ID, Course, CourseError
+from autograder.coursedir import EXERCISES, Course, CourseError
 from autograder.export import clean_text
 
 DEFAULT_ROOT = "/usr/local/share/nbgrader/exchange"
@@ -64,7 +64,7 @@ def release_feedback(
 ) -> ReleaseReport:
     """Copy each student's ``feedback/`` page into the exchange under its secret name."""
     from autograder.grade import locate_notebook
-    from autograder.gradebook import recorded_results
+    from autograder.gradebook import selected_results
 
     course_folder = exchange_root(course) / course.course_id
     if not course_folder.is_dir():
@@ -74,13 +74,7 @@ def release_feedback(
     outbound = feedback_folder(course_folder / "feedback")
     hand_over = os.geteuid() == 0
     report = ReleaseReport()
-    for (assignment, student), result in sorted(recorded_results(course.db_url).items()):
-        if (assignments and assignment not in assignments) or (
-            students and student not in students
-        ):
-            continue
-        if not (SAFE_ID.match(assignment) and SAFE_ID.match(student)):
-            continue  # never a path from an id the grader did not check (an edited gradebook)
+    for assignment, student, result in selected_results(course, assignments, students):
         page = course.step_dir("feedback") / student / assignment / f"{EXERCISES}.html"
         submitted = course.step_dir("submitted") / student / assignment
         current = locate_notebook(submitted, assignment, student, "")

@@ -32,9 +32,9 @@ from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 
-from autograder.coursedir import EXERCISES, SAFE_ID, Course
+from autograder.coursedir import EXERCISES, Course
 from autograder.export import clean_text, esc, html_page
-from autograder.gradebook import autograded_path, recorded_results
+from autograder.gradebook import autograded_path, selected_results
 from autograder.tasks import GRADED, GradeResult
 from course.submission import without_hidden_tests
 
@@ -71,13 +71,7 @@ def write_feedback(
 ) -> list[Path]:
     """Write ``feedback/<student>/<assignment>/exercises.html`` for every recorded result."""
     written = []
-    for (assignment, student), result in sorted(recorded_results(course.db_url).items()):
-        if (assignments and assignment not in assignments) or (
-            students and student not in students
-        ):
-            continue
-        if not (SAFE_ID.match(assignment) and SAFE_ID.match(student)):
-            continue  # never a path from an id the grader did not check (an edited gradebook)
+    for assignment, student, result in selected_results(course, assignments, students):
         release = read_notebook(course.step_dir("release") / assignment / f"{EXERCISES}.ipynb")
         executed = None
         if result.status == GRADED:

@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 import warnings
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +23,7 @@ from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, Text, c
 from sqlalchemy import inspect as sql_inspect
 from sqlalchemy.exc import SAWarning
 
-from autograder.coursedir import EXERCISES, Course
+from autograder.coursedir import EXERCISES, SAFE_ID, Course
 from autograder.kit import Kit, create_gradebook, generate_assignment
 from autograder.tasks import GradeResult
 
@@ -55,6 +56,24 @@ def recorded_results(db_url: str) -> dict[tuple[str, str], GradeResult]:
     finally:
         engine.dispose()
     return {(row["assignment"], row["student"]): row_to_result(row) for row in rows}
+
+
+def selected_results(
+    course: Course, assignments: Sequence[str] = (), students: Sequence[str] = ()
+) -> list[tuple[str, str, GradeResult]]:
+    """(assignment, student, result) of the recorded results asked for, in order.
+
+    Only safe ids are returned: a path is never built from an id the grader did not check
+    (an edited gradebook).
+    """
+    return [
+        (assignment, student, result)
+        for (assignment, student), result in sorted(recorded_results(course.db_url).items())
+        if (not assignments or assignment in assignments)
+        and (not students or student in students)
+        and SAFE_ID.match(assignment)
+        and SAFE_ID.match(student)
+    ]
 
 
 def row_to_result(row: dict) -> GradeResult:

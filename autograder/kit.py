@@ -29,6 +29,7 @@ import nbformat
 from traitlets.config import Config
 
 from autograder.coursedir import EXERCISES, Course
+from course.submission import split_hidden_tests
 
 IGNORED = (".ipynb_checkpoints", "__pycache__", "*.pyc", ".DS_Store")
 CACHE = ".grader"
@@ -105,7 +106,7 @@ def stamp_release(source_path: Path, release_path: Path) -> None:
     parts, checks = [], 0
     for cell in source.cells:
         meta = cell.metadata.get("nbgrader", {})
-        blocks = hidden_blocks(cell.source) if meta.get("grade") else []
+        blocks = split_hidden_tests(cell.source)[1] if meta.get("grade") else []
         if blocks and not meta.get("solution"):
             parts.append(meta["grade_id"])
             checks += sum(count_checks(block) for block in blocks)
@@ -113,20 +114,6 @@ def stamp_release(source_path: Path, release_path: Path) -> None:
         assignment=release_path.parent.name, hidden_checks=checks, hidden_parts=parts
     )
     nbformat.write(release, release_path)
-
-
-def hidden_blocks(source: str) -> list[str]:
-    """The hidden-test blocks of a test cell's source."""
-    blocks, current = [], None
-    for line in source.splitlines():
-        if "BEGIN HIDDEN TESTS" in line:
-            current = []
-        elif "END HIDDEN TESTS" in line and current is not None:
-            blocks.append("\n".join(current))
-            current = None
-        elif current is not None:
-            current.append(line)
-    return blocks
 
 
 def count_checks(block: str) -> int:

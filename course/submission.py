@@ -280,15 +280,24 @@ def fresh_cell(cell: dict, used_ids: set[str], strip_nbgrader: bool = False) -> 
 
 def without_hidden_tests(source: str) -> str:
     """``source`` without its hidden-test blocks (a source notebook submitted as is has them)."""
-    kept, hidden = [], False
+    return split_hidden_tests(source)[0]
+
+
+def split_hidden_tests(source: str) -> tuple[str, list[str]]:
+    """A test cell's source without its hidden-test blocks, and those blocks' texts."""
+    kept, blocks, block = [], [], None
     for line in source.splitlines():
         if "BEGIN HIDDEN TESTS" in line:
-            hidden = True
+            block = []
         elif "END HIDDEN TESTS" in line:
-            hidden = False
-        elif not hidden:
+            if block is not None:
+                blocks.append("\n".join(block))
+            block = None
+        elif block is None:
             kept.append(line)
-    return "\n".join(kept)
+        else:
+            block.append(line)
+    return "\n".join(kept), blocks
 
 
 def summarize(notes: list[str]) -> list[str]:

@@ -46,7 +46,9 @@ def grader(course: Path, *args: str, timeout: float = 600) -> subprocess.Complet
 
 def new_course(folder: Path) -> Path:
     """A fresh copy of the fixture course with its committed release."""
-    shutil.copytree(FIXTURE, folder, ignore=shutil.ignore_patterns("gradebook.db", "submitted"))
+    shutil.copytree(
+        FIXTURE, folder, ignore=shutil.ignore_patterns("gradebook.db", "submitted", ".grader")
+    )
     return folder
 
 
