@@ -39,11 +39,16 @@ def activation_curves(names, z=None, **kwargs):
     return fig
 
 
-def curves(series: dict, xlabel="epoch", ylabel="loss", logy=False, title=None):
-    """Line plot of named series, e.g. a training history ``{"loss": [...], "val_loss": [...]}``."""
+def curves(series: dict, xlabel="epoch", ylabel="loss", logy=False, title=None, start=1):
+    """Line plot of named series, e.g. a training history ``{"loss": [...], "val_loss": [...]}``.
+
+    ``start`` is the x value of each series' first entry: 1 for a history whose
+    first entry is measured after the first epoch (``course.training.train``), 0
+    for a series that begins with the initial state (step 0, before any update).
+    """
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for label, values in series.items():
-        ax.plot(np.arange(1, len(values) + 1), values, label=label)
+        ax.plot(np.arange(start, start + len(values)), values, label=label)
     ax.set_xlabel(xlabel)
     ax.legend()
     return _finish(fig, ax, ylabel, logy, title)

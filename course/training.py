@@ -76,22 +76,28 @@ def train(
 
     Returns
     -------
-    history : dict of per-epoch lists: ``loss`` (mean training loss over the
-        epoch's batches, penalties included), and where they apply ``accuracy``,
-        ``val_loss`` and ``val_accuracy`` (evaluated without dropout).
+    history : dict of per-epoch lists, entry ``k`` measured after epoch ``k + 1``:
+        ``loss``, the data loss on the whole training set *after* the epoch's
+        updates (inference mode: no dropout, no penalty, the same measure as
+        ``val_loss``); ``batch_loss``, the mean of the epoch's mini-batch losses,
+        each measured *before* its update (penalties and dropout included: what
+        Keras prints as the epoch's loss); and where they apply ``accuracy``,
+        ``val_loss`` and ``val_accuracy``.
     """
     rng = np.random.default_rng() if rng is None else rng
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)
-    history = {"loss": []}
+    history = {"loss": [], "batch_loss": []}
     for _ in tqdm(range(n_epochs), disable=not progress, desc="epochs"):
         total = 0.0
         for X_batch, y_batch in iterate_minibatches(X, y, batch_size, rng):
             value, grads = model.loss_and_grads(X_batch, y_batch, loss)
             optimizer.step(model.params, grads)
             total += value * len(X_batch)
-        history["loss"].append(total / len(X))
-        _, acc = _evaluate(model, X, y, loss)
+        history["batch_loss"].append(total / len(X))
+        # Measured after the updates, so entry k is the state after k + 1 epochs.
+        train_loss, acc = _evaluate(model, X, y, loss)
+        history["loss"].append(train_loss)
         if acc is not None:
             history.setdefault("accuracy", []).append(acc)
         if X_val is not None:

@@ -29,6 +29,9 @@ def test_activation_curves_one_panel_per_activation():
 def test_curves_and_bar():
     fig = plots.curves({"loss": [3, 2, 1], "val_loss": [3, 2.5, 2]}, logy=True, title="t")
     assert len(fig.axes[0].lines) == 2 and fig.axes[0].get_yscale() == "log"
+    assert fig.axes[0].lines[0].get_xdata().tolist() == [1, 2, 3]  # after epochs 1, 2, 3
+    fig = plots.curves({"path": [5, 4, 3, 2]}, xlabel="step", start=0)
+    assert fig.axes[0].lines[0].get_xdata().tolist() == [0, 1, 2, 3]  # step 0: the start
     fig = plots.bar({"layer 1": 1.0, "layer 2": 0.1}, logy=True)
     assert len(fig.axes[0].patches) == 2
 

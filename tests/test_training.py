@@ -90,7 +90,7 @@ def test_train_history_and_early_stopping_restore():
         early_stopping=stopper,
         rng=rng,
     )
-    assert set(history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert set(history) == {"loss", "batch_loss", "accuracy", "val_loss", "val_accuracy"}
     assert len(history["loss"]) == len(history["val_loss"]) < 200
     assert np.isclose(
         model.loss(X[40:], y[40:], "categorical_cross_entropy"), min(history["val_loss"])
@@ -104,4 +104,18 @@ def test_train_regression_has_no_accuracy():
     y = X @ np.array([1.0, -2.0])
     model = MLP([2, 1], output_activation="identity", rng=rng)
     history = train(model, X, y, "mse", SGD(lr=0.1), n_epochs=50, batch_size=10, rng=rng)
-    assert set(history) == {"loss"} and history["loss"][-1] < 1e-3
+    assert set(history) == {"loss", "batch_loss"} and history["loss"][-1] < 1e-3
+
+
+def test_train_loss_is_measured_after_each_epoch():
+    """``loss[k]`` is the training loss after k + 1 epochs; ``batch_loss`` the batches' mean before."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(30, 2))
+    y = X @ np.array([1.0, -2.0])
+    model = MLP([2, 1], output_activation="identity", rng=rng)
+    initial = model.loss(X, y, "mse")
+    # One batch per epoch: the batch loss is the loss before the update, the loss the one after.
+    history = train(model, X, y, "mse", SGD(lr=0.1), n_epochs=3, batch_size=30, rng=rng)
+    assert np.isclose(history["batch_loss"][0], initial)
+    assert np.allclose(history["batch_loss"][1:], history["loss"][:-1])
+    assert np.isclose(history["loss"][-1], model.loss(X, y, "mse"))
