@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from autograder.coursedir import Course, CourseError, check_database, load_course
+from autograder.pipeline.coursedir import Course, CourseError, check_database, load_course
 
 EXIT_OK, EXIT_ATTENTION, EXIT_ERROR = 0, 1, 2
 
@@ -24,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from sqlalchemy.exc import InterfaceError, OperationalError
 
-    from autograder.kit import KitError
+    from autograder.pipeline.kit import KitError
     from autograder.runtime.sandbox import SandboxError
 
     try:
@@ -134,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_release(course: Course, args: argparse.Namespace) -> int:
     """``grader release``: generate (or with ``--check`` compare) and verify release/."""
-    from autograder.release import check_release, release
+    from autograder.pipeline.release import check_release, release
 
     assignments = args.assignments or course.assignments()
     if not assignments:
@@ -154,7 +154,8 @@ def cmd_release(course: Course, args: argparse.Namespace) -> int:
 
 def cmd_collect(course: Course, args: argparse.Namespace) -> int:
     """``grader collect``: import submissions and print what was imported or rejected."""
-    from autograder.collect import DEFAULT_PATTERN, collect, collect_exchange
+    from autograder.intake.collect import DEFAULT_PATTERN, collect
+    from autograder.intake.exchange import collect_exchange
 
     if args.exchange == bool(args.path) or (args.exchange and args.pattern):
         raise CourseError("collect takes a folder or zip (and --pattern), or --exchange")
@@ -168,7 +169,7 @@ def cmd_collect(course: Course, args: argparse.Namespace) -> int:
 
 def cmd_grade(course: Course, args: argparse.Namespace) -> int:
     """``grader grade``: grade in parallel and print the summary table."""
-    from autograder.grade import GradeOptions, grade, summary_table
+    from autograder.pipeline.grade import GradeOptions, grade, summary_table
     from autograder.runtime.sandbox import choose
 
     cpu_seconds = args.cpu_seconds or args.student_timeout
@@ -199,12 +200,12 @@ def cmd_grade(course: Course, args: argparse.Namespace) -> int:
 
 def cmd_feedback(course: Course, args: argparse.Namespace) -> int:
     """``grader feedback``: write one HTML page per graded student."""
-    from autograder.feedback import write_feedback
+    from autograder.outputs.feedback import write_feedback
 
     written = write_feedback(course, args.assignments, args.student)
     print(f"{len(written)} feedback page(s) in {course.step_dir('feedback')}")
     if args.release:
-        from autograder.exchange import release_feedback
+        from autograder.outputs.publish import release_feedback
 
         report = release_feedback(course, args.assignments, args.student)
         print(report.render())
@@ -214,7 +215,7 @@ def cmd_feedback(course: Course, args: argparse.Namespace) -> int:
 
 def cmd_export(course: Course, args: argparse.Namespace) -> int:
     """``grader export``: grades CSV and HTML report with plots."""
-    from autograder.export import export
+    from autograder.outputs.export import export
 
     folder = Path(args.output) if args.output else course.step_dir("reports")
     csv_path, report_path = export(course, folder)
@@ -224,7 +225,7 @@ def cmd_export(course: Course, args: argparse.Namespace) -> int:
 
 def cmd_roster(course: Course, args: argparse.Namespace) -> int:
     """``grader roster``: create or update the students of a class list in the gradebook."""
-    from autograder.roster import import_roster
+    from autograder.intake.roster import import_roster
 
     report = import_roster(course, Path(args.csv).read_bytes())
     print(report.render())
@@ -233,7 +234,7 @@ def cmd_roster(course: Course, args: argparse.Namespace) -> int:
 
 def cmd_bundle(course: Course, args: argparse.Namespace) -> int:
     """``grader bundle``: write the students' package and search it for leaks."""
-    from autograder.bundle import bundle
+    from autograder.pipeline.bundle import bundle
 
     assignments = args.assignments or course.assignments()
     problems = bundle(course, assignments, Path(args.out))

@@ -18,12 +18,12 @@ from pathlib import Path
 import nbformat
 
 from autograder import samples
-from autograder.collect import collect
-from autograder.coursedir import CONFIG_FILE, EXERCISES, REPO_ROOT, Course, load_course
-from autograder.export import export
-from autograder.feedback import write_feedback
-from autograder.grade import GradeOptions, grade, summary_table
-from autograder.release import release
+from autograder.intake.collect import collect
+from autograder.outputs.export import export
+from autograder.outputs.feedback import write_feedback
+from autograder.pipeline.coursedir import CONFIG_FILE, REPO_ROOT, Course, load_course
+from autograder.pipeline.grade import GradeOptions, grade, summary_table
+from autograder.pipeline.release import release
 
 FIXTURE_COURSE = REPO_ROOT / "tests" / "fixtures" / "course"
 BUG_STUDENTS = ("cy", "dee", "eve")
@@ -72,8 +72,8 @@ def sample_zip(course: Course, assignment: str, folder: Path) -> tuple[Path, dic
 
     Returns the zip's path and which bug each bug-carrying student has.
     """
-    source = nbformat.read(course.step_dir("source") / assignment / f"{EXERCISES}.ipynb", 4)
-    released = nbformat.read(course.step_dir("release") / assignment / f"{EXERCISES}.ipynb", 4)
+    source = nbformat.read(course.exercises_path("source", assignment), 4)
+    released = nbformat.read(course.exercises_path("release", assignment), 4)
     files = {
         "ada_exercises.ipynb": samples.to_bytes(source),
         "ben_exercises.ipynb": samples.to_bytes(released),

@@ -14,7 +14,7 @@ import re
 import nbformat
 from nbformat import NotebookNode
 
-from course.submission import cell_source, grade_id
+from course.notebooks import cell_source, grade_id
 
 MUTATIONS = {
     "sum-instead-of-mean": (r"\bmean\(", "sum("),

@@ -30,12 +30,13 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from autograder.coursedir import EXERCISES, REPO_ROOT, load_course
-from autograder.kit import Kit, build_kit
-from autograder.review import integrity_flags, withhold
-from autograder.tasks import GRADED, GradeTask
-from autograder.worker import Grader
-from course.submission import cell_source, grade_id, preflight
+from autograder.pipeline.coursedir import REPO_ROOT, load_course
+from autograder.pipeline.kit import Kit, build_kit
+from autograder.pipeline.review import withhold
+from autograder.pipeline.submissions import prepare_notebook
+from autograder.pipeline.tasks import GRADED, Digest, GradeResult, GradeTask, WorkerOptions
+from autograder.pipeline.worker import Grader
+from course.notebooks import cell_source, grade_id
 
 
 def autograde(
@@ -55,17 +56,15 @@ def autograde(
         notebook = nbformat.read(notebook, as_version=4)
     kit = module_kit(assignment, str(course_dir))
     release = nbformat.read(kit.release_notebook(assignment), as_version=4)
-    checked = preflight(nbformat.writes(notebook).encode(), release)
-    if checked.notebook is None:
-        raise AssertionError(f"the submission was rejected: {checked.rejection}")
     reference = nbformat.read(kit.source_notebook(assignment), as_version=4)
-    flags = tuple(integrity_flags(checked.notebook, reference))
-    task = GradeTask(
-        assignment, student, nbformat.writes(checked.notebook), digest="test", flags=flags
-    )
-    result = withhold(module_grader(assignment, str(course_dir), cell_timeout).grade(task))
+    raw = nbformat.writes(notebook).encode()
+    placeholder = GradeTask(assignment, student, "", Digest("test", "test"))
+    prepared = prepare_notebook(raw, release, reference, placeholder)
+    if isinstance(prepared, GradeResult):
+        raise AssertionError(f"the submission was {'; '.join(map(str, prepared.flags))}")
+    result = withhold(module_grader(assignment, str(course_dir), cell_timeout).grade(prepared))
     if result.status != GRADED:
-        raise AssertionError(f"autograding failed: {'; '.join(result.flags)}")
+        raise AssertionError(f"autograding failed: {'; '.join(map(str, result.flags))}")
     return result.scores
 
 
@@ -89,7 +88,7 @@ def exercises(
     if version == "release":
         path = module_kit(assignment, str(course_dir)).release_notebook(assignment)
     elif version == "source":
-        path = load_course(course_dir).step_dir("source") / assignment / f"{EXERCISES}.ipynb"
+        path = load_course(course_dir).exercises_path("source", assignment)
     else:
         raise ValueError(f"version must be 'source' or 'release', not {version!r}")
     return nbformat.read(path, as_version=4)
@@ -120,7 +119,8 @@ def module_kit(assignment: str, course_dir: str) -> Kit:
 def module_grader(assignment: str, course_dir: str, cell_timeout: int | None) -> Grader:
     """A grader for one assignment's kit, made once per process."""
     kit = module_kit(assignment, course_dir)
-    return Grader(kit, scratch_dir() / f"grader-{assignment}-{cell_timeout}", cell_timeout)
+    scratch = scratch_dir() / f"grader-{assignment}-{cell_timeout}"
+    return Grader(kit, scratch, WorkerOptions(cell_timeout=cell_timeout))
 
 
 @functools.cache

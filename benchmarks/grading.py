@@ -31,8 +31,9 @@ from pathlib import Path
 import nbformat
 
 from autograder import samples
-from autograder.coursedir import CONFIG_FILE, EXERCISES, REPO_ROOT, load_course
 from autograder.demo import FIXTURE_COURSE
+from autograder.pipeline.coursedir import CONFIG_FILE, REPO_ROOT, load_course
+from course.notebooks import EXERCISES
 
 TOTALS = """
 select sa.student_id, sum(coalesce(g.manual_score, g.auto_score, 0))

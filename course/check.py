@@ -30,14 +30,9 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from course.submission import (
-    CHECK_CELL,
-    EXERCISES,
-    first_line,
-    grade_id,
-    is_exercises_name,
-    preflight,
-)
+from course.messages import error_output_line, one_line
+from course.notebooks import CHECK_CELL, EXERCISES, grade_id, is_exercises_name
+from course.submission import preflight
 
 SESSION_ENV = "JPY_SESSION_NAME"
 RELEASES = Path(__file__).resolve().parent / "releases"
@@ -220,7 +215,7 @@ def run_visible_checks(
     try:
         client.execute(env=environ, stderr=subprocess.DEVNULL)
     except Exception as exc:  # a dead kernel or a timeout: what ran so far is still reported
-        report.error = f"the notebook did not run to the end ({first_line(exc)})"
+        report.error = f"the notebook did not run to the end ({one_line(exc, with_type=False)})"
     for cell in run.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if cell.cell_type != "code" or not meta.get("grade_id"):
@@ -256,7 +251,5 @@ def error_line(cell: NotebookNode) -> str | None:
     """The cell's error as one line (``AssertionError: ...``), or ``None`` if it raised nothing."""
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":
-            value = first_line(Exception(output.get("evalue", "")))
-            name = output.get("ename", "Error")
-            return f"{name}: {value}" if output.get("evalue") else name
+            return error_output_line(output)
     return None

@@ -29,6 +29,9 @@ import nbformat
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
 
+from course.messages import one_line
+from course.notebooks import cell_source, grade_id, without_hidden_tests
+
 MAX_BYTES = 20 * 2**20
 MAX_CELLS = 2000
 MAX_DEPTH = 200
@@ -39,11 +42,6 @@ NAMES_SHOWN = 4
 SAME_NAMES_SCORE = 0.9
 CELL_ID = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
 DEFINED_NAME = re.compile(r"^(?:def|class)\s+(\w+)|^(\w+)\s*(?::[^=]*)?=(?!=)", re.MULTILINE)
-EXERCISES = "exercises"
-"""The one notebook of each assignment that is collected and graded."""
-RENAMED_EXERCISES = re.compile(rf"^{EXERCISES}(\s*\(\d+\)|[-_ ]?copy\d*)*\.ipynb$", re.IGNORECASE)
-CHECK_CELL = "check_submission"
-"""The grade id of the check cell that ends each exercises notebook; grading skips it."""
 NEW_CELL = {"code": new_code_cell, "markdown": new_markdown_cell, "raw": new_raw_cell}
 
 
@@ -63,7 +61,7 @@ class Preflight:
 def preflight(raw: bytes, release: NotebookNode) -> Preflight:
     """Repair the submitted notebook ``raw`` against ``release``, or say why it is rejected."""
     try:
-        submitted, repairs = read_notebook(raw)
+        submitted, repairs = parse_submission(raw)
         cells, more = rebuild_cells(submitted.cells, release.cells)
     except Rejected as exc:
         return Preflight(rejection=str(exc))
@@ -75,7 +73,7 @@ def preflight(raw: bytes, release: NotebookNode) -> Preflight:
     return Preflight(notebook=notebook, repairs=repairs + summarize(more))
 
 
-def read_notebook(raw: bytes) -> tuple[NotebookNode, list[str]]:
+def parse_submission(raw: bytes) -> tuple[NotebookNode, list[str]]:
     """Parse ``raw`` as a notebook in format 4, upgrading format 3; note what was fixed."""
     if not raw.strip():
         raise Rejected("empty file")
@@ -104,7 +102,7 @@ def read_notebook(raw: bytes) -> tuple[NotebookNode, list[str]]:
             warnings.simplefilter("ignore")
             notebook = nbformat.reads(text, as_version=4)
     except Exception as exc:
-        raise Rejected(f"not a readable notebook: {first_line(exc)}") from None
+        raise Rejected(f"not a readable notebook: {one_line(exc, with_type=False)}") from None
     repairs = [f"converted from nbformat {major}"] if major < 4 else []
     cells = data.get("cells")
     ids = (
@@ -278,28 +276,6 @@ def fresh_cell(cell: dict, used_ids: set[str], strip_nbgrader: bool = False) -> 
     return new
 
 
-def without_hidden_tests(source: str) -> str:
-    """``source`` without its hidden-test blocks (a source notebook submitted as is has them)."""
-    return split_hidden_tests(source)[0]
-
-
-def split_hidden_tests(source: str) -> tuple[str, list[str]]:
-    """A test cell's source without its hidden-test blocks, and those blocks' texts."""
-    kept, blocks, block = [], [], None
-    for line in source.splitlines():
-        if "BEGIN HIDDEN TESTS" in line:
-            block = []
-        elif "END HIDDEN TESTS" in line:
-            if block is not None:
-                blocks.append("\n".join(block))
-            block = None
-        elif block is None:
-            kept.append(line)
-        else:
-            block.append(line)
-    return "\n".join(kept), blocks
-
-
 def summarize(notes: list[str]) -> list[str]:
     """Merge notes that differ only in the cell they name: ``... of cells a, b, c``."""
     merged: dict[str, list[str]] = {}
@@ -323,21 +299,6 @@ def anchor(j: int, match: dict[int, int]) -> int:
     return max((m for m in match.values() if m < j), default=-1)
 
 
-def grade_id(cell: dict) -> str | None:
-    """The cell's nbgrader grade id, if its metadata has a usable one."""
-    meta = cell.get("metadata", {}).get("nbgrader") if isinstance(cell, dict) else None
-    value = meta.get("grade_id") if isinstance(meta, dict) else None
-    return value if isinstance(value, str) and value else None
-
-
-def cell_source(cell: dict) -> str:
-    """A cell's source as one string, whatever shape the JSON gave it."""
-    source = cell.get("source", "")
-    if isinstance(source, list):
-        return "".join(s for s in source if isinstance(s, str))
-    return source if isinstance(source, str) else ""
-
-
 def lines(source: str) -> list[str]:
     """The non-blank lines of ``source``, stripped."""
     return [ln.strip() for ln in source.splitlines() if ln.strip()]
@@ -346,18 +307,3 @@ def lines(source: str) -> list[str]:
 def defined_names(source: str) -> set[str]:
     """Names a cell defines at top level: functions, classes and assigned variables."""
     return {a or b for a, b in DEFINED_NAME.findall(source)}
-
-
-def first_line(exc: BaseException) -> str:
-    """The first line of an exception's message, or its type when the message is empty."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def is_exercises_name(filename: str) -> bool:
-    """Whether a file name is the exercises notebook, allowing the copies students make.
-
-    ``exercises.ipynb``, ``Exercises.ipynb``, ``exercises (1).ipynb``, ``exercises-Copy1.ipynb``
-    and ``exercises_copy.ipynb`` all count.
-    """
-    return bool(RENAMED_EXERCISES.match(filename))

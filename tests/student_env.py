@@ -87,8 +87,8 @@ def student_env() -> StudentEnv:
 
 def make_bundle(out: Path) -> None:
     """``grader bundle --out out`` for every module of this checkout."""
-    from autograder.bundle import bundle
-    from autograder.coursedir import load_course
+    from autograder.pipeline.bundle import bundle
+    from autograder.pipeline.coursedir import load_course
 
     course = load_course(str(REPO), None)
     problems = bundle(course, course.assignments(), out)
@@ -102,7 +102,7 @@ def inputs_key() -> str:
     The student Python, the bundle's code and student files, the ``course`` library, every
     release file, and the tested versions of the packages students need.
     """
-    from autograder.bundle import TOP_LEVEL, pinned_requirements
+    from autograder.pipeline.bundle import TOP_LEVEL, pinned_requirements
 
     digest = hashlib.sha256(python_for_students().encode())
     digest.update(json.dumps(pinned_requirements(TOP_LEVEL), sort_keys=True).encode())

@@ -18,7 +18,8 @@ import nbformat
 import pytest
 
 from autograder import samples
-from autograder.release import secret_lines
+from autograder.pipeline.release import secret_lines
+from autograder.pipeline.tasks import Flag
 from autograder.testing import edit_cell
 
 pytestmark = [pytest.mark.autograder, pytest.mark.xdist_group("autograder_cli")]
@@ -79,8 +80,14 @@ def results(course: Path) -> dict[str, dict]:
     with sqlite3.connect(course / "gradebook.db") as db:
         rows = db.execute("select student, status, scores, flags from grader_results").fetchall()
     return {
-        s: {"status": st, "scores": json.loads(sc), "flags": json.loads(f)} for s, st, sc, f in rows
+        s: {"status": st, "scores": json.loads(sc), "flags": stored_flags(f)}
+        for s, st, sc, f in rows
     }
+
+
+def stored_flags(text: str) -> list[str]:
+    """The flags of a ``grader_results`` row, as the summary table prints them."""
+    return [str(Flag.from_json(flag)) for flag in json.loads(text)]
 
 
 CLEAN_EXPECTED = {

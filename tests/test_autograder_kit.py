@@ -10,11 +10,11 @@ import nbformat
 import pytest
 from test_autograder_cli import ASSIGNMENT, new_course
 
-from autograder.coursedir import load_course
-from autograder.gradebook import Recorder, assignment_cells
-from autograder.kit import KEPT_KITS, cached_kit, create_gradebook, prune
-from autograder.release import release
-from course.submission import grade_id
+from autograder.pipeline.coursedir import load_course
+from autograder.pipeline.gradebook import Recorder, assignment_cells
+from autograder.pipeline.kit import KEPT_KITS, cached_kit, create_gradebook, prune
+from autograder.pipeline.release import release
+from course.notebooks import grade_id
 
 pytestmark = pytest.mark.autograder
 
@@ -97,7 +97,7 @@ def test_registration_is_skipped_only_when_the_cells_are_the_same(
             raise AssertionError("the gradebook already had these cells")
 
         with monkeypatch.context() as patched:
-            patched.setattr("autograder.gradebook.generate_assignment", refuse)
+            patched.setattr("autograder.pipeline.gradebook.generate_assignment", refuse)
             recorder.register(ASSIGNMENT, cached_kit(course, [ASSIGNMENT]))
         set_points(course.root, "test_mse", 3)
         recorder.register(ASSIGNMENT, cached_kit(course, [ASSIGNMENT]))

@@ -11,8 +11,9 @@ import pytest
 from nbformat.v4 import new_code_cell
 
 from autograder import samples
-from autograder.collect import DEFAULT_PATTERN, identify
-from course.submission import grade_id, preflight
+from autograder.intake.collect import DEFAULT_PATTERN, identify
+from course.notebooks import grade_id
+from course.submission import preflight
 
 pytestmark = pytest.mark.autograder
 

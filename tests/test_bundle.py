@@ -22,8 +22,8 @@ import nbformat
 import pytest
 from student_env import StudentEnv, student_env
 
-from autograder.bundle import TOP_LEVEL, bundle_leaks, is_grader_file
-from autograder.coursedir import load_course
+from autograder.pipeline.bundle import TOP_LEVEL, bundle_leaks, is_grader_file
+from autograder.pipeline.coursedir import load_course
 
 REPO = Path(__file__).resolve().parent.parent
 MODULES = sorted(p.parent.name for p in (REPO / "release").glob("*/exercises.ipynb"))

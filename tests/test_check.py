@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-import autograder.grade
+import autograder.pipeline.grade
 from autograder import samples
 from autograder.testing import edit_cell, exercises
 from course import check, submission
@@ -42,7 +42,7 @@ def stamp() -> dict:
 def test_it_is_the_graders_preflight() -> None:
     """One implementation: the check and grading call the same pre-flight function."""
     assert check.preflight is submission.preflight
-    assert autograder.grade.preflight is submission.preflight
+    assert autograder.pipeline.grade.preflight is submission.preflight
 
 
 def test_untouched_release_is_accepted_and_nothing_passes(tmp_path: Path) -> None:

@@ -22,11 +22,11 @@ from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from test_fairness import SOLUTIONS, apply
 
-from autograder.coursedir import REPO_ROOT
+from autograder.pipeline.coursedir import REPO_ROOT
 from autograder.runtime.kernel import KernelSession, Limits
 from autograder.runtime.runner import Runner, cell_kind
 from autograder.testing import edit_cell, exercises
-from course.submission import grade_id
+from course.notebooks import grade_id
 
 pytestmark = pytest.mark.notebooks
 

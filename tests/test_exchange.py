@@ -36,7 +36,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.coursedir import REPO_ROOT
+from autograder.pipeline.coursedir import REPO_ROOT
 from autograder.testing import edit_cell
 
 pytestmark = pytest.mark.exchange

@@ -17,7 +17,7 @@ from collections import Counter
 import nbformat
 import pytest
 
-from autograder.coursedir import REPO_ROOT
+from autograder.pipeline.coursedir import REPO_ROOT
 
 pytestmark = pytest.mark.notebooks
 

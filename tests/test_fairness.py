@@ -16,9 +16,9 @@ import os
 import nbformat
 import pytest
 
-from autograder.coursedir import REPO_ROOT
+from autograder.pipeline.coursedir import REPO_ROOT
 from autograder.testing import autograde, exercises, max_scores
-from course.submission import grade_id
+from course.notebooks import grade_id
 
 pytestmark = pytest.mark.notebooks
 

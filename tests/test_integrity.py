@@ -4,7 +4,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from autograder.integrity import graded_cells, review
+from autograder.pipeline.integrity import graded_cells, review
 
 pytestmark = pytest.mark.autograder
 

@@ -29,7 +29,7 @@ from test_autograder_cli import (
 
 from autograder import samples
 from autograder.nbgrader_hooks import AUTOGRADE_REFUSED, FEEDBACK_REFUSED
-from autograder.release import secret_lines
+from autograder.pipeline.release import secret_lines
 
 pytestmark = [pytest.mark.autograder, pytest.mark.xdist_group("nbgrader_doors")]
 

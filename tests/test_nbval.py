@@ -19,7 +19,7 @@ import nbformat
 import pytest
 import tag_raises
 
-from autograder.coursedir import REPO_ROOT
+from autograder.pipeline.coursedir import REPO_ROOT
 
 pytestmark = pytest.mark.nbval
 

@@ -15,8 +15,8 @@ import os
 
 import pytest
 
-from autograder.coursedir import REPO_ROOT
-from autograder.release import release_differences, release_leaks
+from autograder.pipeline.coursedir import REPO_ROOT
+from autograder.pipeline.release import release_differences, release_leaks
 from autograder.testing import autograde, edit_cell, exercises, max_scores, module_kit
 
 pytestmark = pytest.mark.notebooks

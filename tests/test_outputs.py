@@ -23,16 +23,10 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from autograder import samples
-from autograder.export import Part, clean_text, distribution_figure
-from autograder.feedback import (
-    CELL_LIMIT,
-    ImageBudget,
-    decode_image,
-    markdown_html,
-    outputs_html,
-    safe_url,
-)
+from autograder.outputs.export import Part, distribution_figure
+from autograder.outputs.feedback import CELL_LIMIT, ImageBudget, decode_image, outputs_html
 from autograder.testing import edit_cell
+from autograder.text import clean_text, markdown_html, safe_url
 from tests.test_autograder_cli import ASSIGNMENT, grader, new_course, notebook, submit
 
 pytestmark = [pytest.mark.autograder, pytest.mark.xdist_group("outputs")]

@@ -31,8 +31,8 @@ from test_autograder_cli import (
 )
 
 from autograder import samples
-from autograder.coursedir import load_course
-from autograder.gradebook import recorded_results
+from autograder.pipeline.coursedir import load_course
+from autograder.pipeline.gradebook import recorded_results
 
 pytestmark = [pytest.mark.autograder, pytest.mark.postgres]
 

@@ -108,7 +108,7 @@ def test_train_regression_has_no_accuracy():
 
 
 def test_train_loss_is_measured_after_each_epoch():
-    """``loss[k]`` is the training loss after k + 1 epochs; ``batch_loss`` the batches' mean before."""
+    """``loss[k]``: the training loss after k + 1 epochs; ``batch_loss``: the batches before."""
     rng = np.random.default_rng(2)
     X = rng.normal(size=(30, 2))
     y = X @ np.array([1.0, -2.0])

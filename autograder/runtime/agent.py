@@ -183,7 +183,7 @@ class Agent:
 
     def report_error(self, exc, record):
         kind = type(exc)
-        text = error_text(exc)
+        text = guarded_str(exc)
         try:
             sync = self.changes()
         except Exception:
@@ -253,7 +253,12 @@ def rebuild_error(message):
     return RuntimeError(text)
 
 
-def error_text(exc) -> str:
+def guarded_str(exc) -> str:
+    """``str(exc)`` of an exception the student's code raised, which may itself raise.
+
+    The grader's one-line messages live in ``course.messages``; the agent does not use them,
+    because in the kernel that module is the student's to patch.
+    """
     try:
         text = str(exc)
     except Exception:

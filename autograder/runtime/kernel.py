@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import os
 import shutil
-import signal
 import tempfile
 import time
 import warnings
@@ -32,6 +30,8 @@ import numpy as np
 from autograder.runtime import agent as agent_module
 from autograder.runtime import codec
 from autograder.runtime.codec import CodecError, Decoder, Encoder, dumps, loads
+from autograder.runtime.processes import kill_tree
+from course.messages import one_line
 
 AGENT_SOURCE = (
     Path(codec.__file__).read_text(encoding="utf-8"),
@@ -207,7 +207,7 @@ class KernelSession:
             with contextlib.suppress(Exception):
                 self.client.stop_channels()
         if self.manager is not None:
-            kill_process_group(getattr(self.manager.provisioner, "process", None))
+            kill_kernel_process(getattr(self.manager.provisioner, "process", None))
             with contextlib.suppress(Exception):
                 self.manager.cleanup_resources()
             with contextlib.suppress(Exception):
@@ -528,14 +528,11 @@ class KernelSession:
             self.call_seconds = before
 
 
-def kill_process_group(process) -> None:
-    """SIGKILL a kernel and everything it started (its own process group), then reap it."""
+def kill_kernel_process(process) -> None:
+    """Kill a kernel and everything it started (:func:`kill_tree`), then reap it."""
     if process is None:
         return
-    with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
-        os.killpg(os.getpgid(process.pid), signal.SIGKILL)
-    with contextlib.suppress(Exception):
-        process.kill()
+    kill_tree(process.pid)
     with contextlib.suppress(Exception):
         process.wait(timeout=5)
 
@@ -614,8 +611,3 @@ def message_size(msg: dict) -> int:
         size += len(str(value))
     size += sum(len(str(t)) for t in content.get("traceback", []) or [])
     return size
-
-
-def one_line(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}".strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:300]

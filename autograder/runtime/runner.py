@@ -24,6 +24,7 @@ import contextlib
 import copy
 import hashlib
 import io
+import logging
 import time
 import warnings
 from collections.abc import Callable
@@ -33,12 +34,14 @@ import nbformat
 import numpy as np
 from nbformat import NotebookNode
 
-from autograder.runtime.kernel import KernelLost, KernelSession, SubmissionError, one_line
-from course.submission import CHECK_CELL
+from autograder.runtime.kernel import KernelLost, KernelSession, SubmissionError
+from course.messages import one_line
+from course.notebooks import CHECK_CELL
+
+log = logging.getLogger(__name__)
 
 MAX_RESTARTS = 3
 STOPPED = "grading stopped this part: "
-MAX_MESSAGE = 500
 
 
 @dataclass
@@ -48,7 +51,12 @@ class Outcome:
     scores: dict[str, float] = field(default_factory=dict)
     max_scores: dict[str, float] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
-    flags: list[str] = field(default_factory=list)
+    stopped_cells: list[str] = field(default_factory=list)
+    """Why each stopped answer or scratch cell was stopped (a cap it broke)."""
+    stopped_tests: dict[str, str] = field(default_factory=dict)
+    """Test cells stopped by a lost kernel, by grade id, with the reason."""
+    missing_tests: list[str] = field(default_factory=list)
+    """Test cells that were not in the notebook (0 points)."""
     notebook: NotebookNode | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     """Where the time went: ``start`` (kernels), ``cells`` (kernel cells), ``tests``."""
@@ -180,6 +188,7 @@ class Runner:
                     cell.source, cell.outputs = self.cells[gid].source, []
                     continue
                 kind = cell_kind(self.cells[gid]) if gid in self.cells else "other"
+                log.info("%s: %s cell %s", self.student, kind, gid or "(the student's own)")
                 if kind == "test":
                     cell.source = self.cells[gid].source
                     cell.outputs = []
@@ -193,7 +202,7 @@ class Runner:
                         outcome.failures[gid] = failure
                         cell.outputs = [failure_output(failure)]
                         if failure.startswith(STOPPED):
-                            outcome.flags.append(f"stopped: {gid}: {failure[len(STOPPED) :]}")
+                            outcome.stopped_tests[gid] = failure[len(STOPPED) :]
                 elif kind == "instructor":
                     cell.source = self.cells[gid].source
                     with self.timed("cells"):
@@ -209,7 +218,7 @@ class Runner:
             if gid not in outcome.scores:
                 outcome.scores[gid] = 0.0
                 outcome.failures[gid] = "this test cell is missing from the notebook"
-                outcome.flags.append(f"missing: test cell {gid} was not in the notebook")
+                outcome.missing_tests.append(gid)
         outcome.notebook = notebook
         return outcome
 
@@ -250,7 +259,7 @@ class Runner:
             return [stream_output(f"[not run: {exc}]")]
         run = session.execute(source)
         if run.stopped:
-            outcome.flags.append(f"stopped: a cell was stopped ({run.stopped})")
+            outcome.stopped_cells.append(run.stopped)
             return [*run.outputs, stream_output(f"[grading stopped this cell: {run.stopped}]")]
         self.replay.append(source)
         return run.outputs
@@ -294,11 +303,11 @@ class Runner:
         except KernelLost as exc:
             return f"{STOPPED}{exc}"
         except SubmissionError as exc:
-            return f"your code raised {one_line(exc)[len('SubmissionError: ') :]}"
+            return f"your code raised {one_line(exc, with_type=False)}"
         except RecursionError:
             return "RecursionError: maximum recursion depth exceeded"
         except Exception as exc:  # the test failed: its own message says what
-            return one_line_message(exc)
+            return one_line(exc)
         return None
 
     @contextlib.contextmanager
@@ -328,14 +337,6 @@ class Runner:
         ):
             warnings.simplefilter("ignore")
             yield
-
-
-def one_line_message(exc: BaseException) -> str:
-    """``Type: message`` of a failed test, on one line, shortened."""
-    text = " ".join(str(exc).split())
-    name = type(exc).__name__
-    out = f"{name}: {text}" if text else name
-    return out if len(out) <= MAX_MESSAGE else out[: MAX_MESSAGE - 3] + "..."
 
 
 def failure_output(message: str) -> NotebookNode:

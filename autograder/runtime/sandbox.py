@@ -29,24 +29,27 @@ from pathlib import Path
 
 from traitlets.config import Config
 
-from autograder.coursedir import REPO_ROOT
+import course
+from autograder.runtime import processes
 
 MODES = ("auto", "require", "off")
 REQUIRE_ENV = "REQUIRE_SANDBOX"
 BWRAP, RLIMITS = "bwrap", "rlimits"
 PRIVATE_TMP_BYTES = 64 * 2**20
+CHECKOUT = Path(__file__).resolve().parents[2]
+"""The folder the grader runs from (the repository, with every solution): hidden."""
+COURSE_PACKAGE = Path(course.__file__).resolve().parent
+"""The ``course`` library, which a kernel imports: bound back, read-only."""
 
 PREAMBLE = (
-    "import os, resource, sys\n"
-    "memory, cpu = int(sys.argv[1]), int(sys.argv[2])\n"
-    "try:\n"
-    "    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))\n"
-    "except (ValueError, OSError):\n"  # macOS refuses RLIMIT_AS; cap the data segment instead
-    "    resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))\n"
-    "resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))\n"
-    "os.execv(sys.argv[3], sys.argv[3:])\n"
+    Path(processes.__file__).read_text(encoding="utf-8")
+    + "import sys\n"
+    + "cap_memory(int(sys.argv[1]))\n"
+    + "cap_cpu(int(sys.argv[2]))\n"
+    + "os.execv(sys.argv[3], sys.argv[3:])\n"
 )
-"""Run as ``python -c PREAMBLE MEMORY CPU PROGRAM ARGS...``: set the limits, become PROGRAM."""
+"""Run as ``python -I -S -c PREAMBLE MEMORY CPU PROGRAM ARGS...``: set the limits of
+:mod:`~autograder.runtime.processes`, then become PROGRAM."""
 
 
 class SandboxError(Exception):
@@ -125,7 +128,7 @@ BASE_OPTIONS = (
 
 def hidden_folders(sandbox: Sandbox) -> list[str]:
     """Folders the kernel must not see: course, repository, home, temporary folders."""
-    candidates = [*sandbox.hidden, str(REPO_ROOT), str(Path.home()), tempfile.gettempdir()]
+    candidates = [*sandbox.hidden, str(CHECKOUT), str(Path.home()), tempfile.gettempdir()]
     folders = sorted({os.path.realpath(p) for p in candidates if p} - {"/"})
     # /tmp is replaced by a private tmpfs anyway; hiding a folder inside a hidden one is moot
     return [
@@ -137,7 +140,7 @@ def hidden_folders(sandbox: Sandbox) -> list[str]:
 
 def readable_folders() -> list[str]:
     """What the kernel needs back, read-only: the Python environment and the course package."""
-    folders = {sys.prefix, sys.base_prefix, str(REPO_ROOT / "course")}
+    folders = {sys.prefix, sys.base_prefix, str(COURSE_PACKAGE)}
     return sorted(os.path.realpath(f) for f in folders)
 
 

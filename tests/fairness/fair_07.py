@@ -317,7 +317,7 @@ SOLUTIONS = [
 @pytest.mark.notebooks
 def test_answer_worked_out_for_another_id_loses_the_point() -> None:
     from autograder.testing import autograde, exercises, max_scores
-    from course.submission import grade_id
+    from course.notebooks import grade_id
 
     full = max_scores(MODULE)
     assert iterations_for("alice") != iterations_for("bob")

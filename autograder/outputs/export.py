@@ -18,17 +18,17 @@ from __future__ import annotations
 
 import csv
 import html
-import json
 import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from autograder.coursedir import EXERCISES, Course
-from autograder.gradebook import autograded_path, recorded_results
-from autograder.review import REVIEW, WITHHELD
-from autograder.tasks import GRADED, GradeResult
+from autograder.pipeline.coursedir import Course
+from autograder.pipeline.gradebook import autograded_path, recorded_results
+from autograder.pipeline.tasks import GRADED, Flag, FlagKind, GradeResult
+from autograder.text import clean_text, csv_text, esc, html_page
+from course.notebooks import cell_source, grade_id, nbgrader_meta, read_json
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -36,37 +36,9 @@ if TYPE_CHECKING:
 HARDEST_SHOWN = 5
 PLOT_COLUMNS = 4
 SCORE_TOLERANCE = 1e-9
-NOTEBOOK_READ_LIMIT = 50 * 2**20
-MANUAL, TAMPERED = "manual", "tampered"
-REVIEW_KINDS = (
-    "rejected", "failed", "timeout", "stopped", "missing", "integrity", "repaired",
-    REVIEW, WITHHELD, TAMPERED, MANUAL,
-)  # fmt: skip
+REVIEWED_KINDS = frozenset(FlagKind) - {FlagKind.RENAMED}
 """Flags listed under "For review": every kind but a mere rename."""
 
-# ANSI CSI and OSC sequences, other escapes, then every remaining C0/C1 control character,
-# and the invisible or direction-changing characters that make a terminal line lie
-CONTROL = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]?"
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
-    r"|\x1b[ -~]?"
-    r"|\x9b[0-?]*[ -/]*[@-~]?"
-    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
-)
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-PAGE_CSS = """
-*{box-sizing:border-box}
-body{font-family:system-ui,sans-serif;margin:0 auto;padding:1rem;max-width:1200px;
-line-height:1.4;overflow-wrap:anywhere}
-pre,code,.out{font-family:ui-monospace,monospace;font-size:.85rem}
-pre,.out{white-space:pre-wrap;overflow-wrap:anywhere;margin:.3rem 0}
-img{max-width:100%;height:auto}
-table{border-collapse:collapse;max-width:100%;table-layout:auto}
-th,td{border:1px solid #bbb;padding:.2rem .5rem;text-align:left;vertical-align:top;
-overflow-wrap:anywhere;white-space:pre-wrap}
-.note{color:#666;font-style:italic}
-"""
 REPORT_CSS = """
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,520px),1fr));
 gap:1rem}
@@ -75,39 +47,8 @@ gap:1rem}
 """
 
 
-def clean_text(text: object, *, newlines: bool = False) -> str:
-    """``text`` without escape sequences or control characters, safe to print to a terminal.
-
-    Tabs and newlines become spaces unless ``newlines`` keeps them (``\\r`` is always dropped,
-    as it lets a line overwrite itself). Call it on every id, flag and message that reaches a
-    terminal or a CSV file; HTML still needs :func:`html.escape` on top.
-    """
-    text = CONTROL.sub("", str(text).replace("\r\n", "\n"))
-    return text if newlines else text.replace("\n", " ").replace("\t", " ")
-
-
-def html_page(title: str, body: str, css: str = "", images: str = "data:") -> str:
-    """A whole page around ``body`` (already safe HTML): no script, a policy that forbids any."""
-    policy = (
-        f"default-src 'none'; img-src {images}; style-src 'unsafe-inline'; "
-        "base-uri 'none'; form-action 'none'"
-    )
-    return (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
-        "<meta name='viewport' content='width=device-width,initial-scale=1'>"
-        f"<title>{html.escape(clean_text(title))}</title><style>{PAGE_CSS}{css}</style>"
-        f"</head><body>{body}</body></html>"
-    )
-
-
-def esc(text: object) -> str:
-    """``text`` cleaned of control characters and escaped for HTML."""
-    return html.escape(clean_text(text))
-
-
 @dataclass
-class Part:
+class GradedPart:
     """One graded cell of an assignment and every student's score on it."""
 
     assignment: str
@@ -132,57 +73,60 @@ class Part:
 
 
 @dataclass
-class Gradebook:
+class GradeTable:
     """What the export reads: parts with scores, flags per (assignment, student), results."""
 
-    parts: list[Part]
-    flags: dict[tuple[str, str], list[str]]
+    parts: list[GradedPart]
+    flags: dict[tuple[str, str], list[Flag]]
     results: dict[tuple[str, str], GradeResult]
 
 
-def read_gradebook(course: Course) -> Gradebook:
+def read_gradebook(course: Course) -> GradeTable:
     """Every graded part with the students' scores, checked against the grader's record."""
-    from nbgrader.api import Gradebook as NbGradebook
+    from nbgrader.api import Gradebook
 
     results = recorded_results(course.db_url)
     flags = {key: list(result.flags) for key, result in results.items()}
     parts = []
-    with NbGradebook(course.db_url, course.course_id) as gb:
+    with Gradebook(course.db_url, course.course_id) as gb:
         for assignment in sorted(gb.assignments, key=lambda a: a.name):
             by_name = {}
             for notebook in assignment.notebooks:
                 for cell in notebook.grade_cells:
-                    by_name[cell.name] = Part(assignment.name, cell.name, float(cell.max_score))
+                    by_name[cell.name] = GradedPart(
+                        assignment.name, cell.name, float(cell.max_score)
+                    )
             for submission in assignment.submissions:
                 student = submission.student.id
                 key = (assignment.name, student)
                 for notebook in submission.notebooks:
                     for grade in notebook.grades:
                         part = by_name.setdefault(
-                            grade.name, Part(assignment.name, grade.name, float(grade.max_score))
+                            grade.name,
+                            GradedPart(assignment.name, grade.name, float(grade.max_score)),
                         )
                         part.scores[student] = float(grade.score or 0)
                         mark = score_mark(grade, results.get(key))
                         if mark:
                             flags.setdefault(key, []).append(mark)
             parts += by_name.values()
-    return Gradebook(parts, flags, results)
+    return GradeTable(parts, flags, results)
 
 
-def score_mark(grade: object, result: GradeResult | None) -> str | None:
+def score_mark(grade: object, result: GradeResult | None) -> Flag | None:
     """A flag for a score the grader did not write: a manual override, or a tampered one."""
     name, auto, manual = grade.name, grade.auto_score, grade.manual_score
     if manual is not None:
-        return f"{MANUAL}: {name}={float(manual):g}"
+        return Flag(FlagKind.MANUAL, f"{name}={float(manual):g}")
     if result is None:
-        return None if auto is None else f"{TAMPERED}: {name} (no grader result)"
+        return None if auto is None else Flag(FlagKind.TAMPERED, f"{name} (no grader result)")
     recorded = result.scores.get(name)
     if auto is None and recorded in (None, 0.0):
         return None
     if auto is None or recorded is None or abs(float(auto) - recorded) > SCORE_TOLERANCE:
         shown = "none" if auto is None else f"{float(auto):g}"
         wrote = "nothing" if recorded is None else f"{recorded:g}"
-        return f"{TAMPERED}: {name} (gradebook {shown}, grader wrote {wrote})"
+        return Flag(FlagKind.TAMPERED, f"{name} (gradebook {shown}, grader wrote {wrote})")
     return None
 
 
@@ -199,7 +143,7 @@ def export(course: Course, folder: Path) -> tuple[Path, Path]:
     return csv_path, report_path
 
 
-def write_csv(path: Path, parts: list[Part], flags: dict[str, list[str]]) -> Path:
+def write_csv(path: Path, parts: list[GradedPart], flags: dict[str, list[str]]) -> Path:
     """The grades table, one row per student sorted by id."""
     students = sorted({s for p in parts for s in p.scores} | set(flags))
     assignments = sorted({p.assignment for p in parts})
@@ -223,13 +167,7 @@ def write_csv(path: Path, parts: list[Part], flags: dict[str, list[str]]) -> Pat
     return path
 
 
-def csv_text(text: str) -> str:
-    """A text cell a spreadsheet shows as text: no control characters, never a formula."""
-    text = clean_text(text)
-    return f"'{text}" if text.startswith(FORMULA_START) else text
-
-
-def real_attempts(course: Course, book: Gradebook) -> dict[str, set[str]]:
+def real_attempts(course: Course, book: GradeTable) -> dict[str, set[str]]:
     """Per assignment, the students whose file counts: graded, and not a blank release.
 
     A rejected (or failed) file is left out, and so is one that scored 0 on every part while
@@ -256,31 +194,25 @@ def real_attempts(course: Course, book: Gradebook) -> dict[str, set[str]]:
 
 def release_answers(course: Course, assignment: str) -> dict[str, str] | None:
     """The answer cells of the release notebook, by grade id (``None`` if unreadable)."""
-    return submitted_answers(course.step_dir("release") / assignment / f"{EXERCISES}.ipynb")
+    return submitted_answers(course.exercises_path("release", assignment))
 
 
 def submitted_answers(path: Path) -> dict[str, str] | None:
     """The answer cells of a notebook by grade id, whitespace-normalized; ``None`` if unreadable."""
-    try:
-        if path.stat().st_size > NOTEBOOK_READ_LIMIT:
-            return None
-        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
-        answers = {}
-        for cell in cells:
-            meta = cell.get("metadata", {}).get("nbgrader", {})
-            if meta.get("solution") and meta.get("grade_id"):
-                source = cell.get("source", "")
-                source = "".join(source) if isinstance(source, list) else str(source)
-                answers[str(meta["grade_id"])] = " ".join(source.split())
-        return answers
-    except (OSError, ValueError, AttributeError, TypeError):
+    notebook = read_json(path)
+    if notebook is None:
         return None
+    return {
+        grade_id(cell): " ".join(cell_source(cell).split())
+        for cell in notebook["cells"]
+        if nbgrader_meta(cell).get("solution") and grade_id(cell)
+    }
 
 
 def write_report(
     folder: Path,
-    parts: list[Part],
-    flags: dict[tuple[str, str], list[str]],
+    parts: list[GradedPart],
+    flags: dict[tuple[str, str], list[Flag]],
     attempts: dict[str, set[str]] | None = None,
 ) -> Path:
     """An HTML page: flags to review, hardest parts, score distributions, in a grid of panels."""
@@ -312,13 +244,13 @@ def plot_name(assignment: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", clean_text(assignment))[:100] or "assignment"
 
 
-def hardest_panel(parts: list[Part], attempts: dict[str, set[str]]) -> str:
+def hardest_panel(parts: list[GradedPart], attempts: dict[str, set[str]]) -> str:
     """The parts with the lowest mean share of points over real attempts."""
 
-    def share(part: Part) -> float:
+    def share(part: GradedPart) -> float:
         return part.mean_share(attempts.get(part.assignment))
 
-    def counted(part: Part) -> int:
+    def counted(part: GradedPart) -> int:
         students = attempts.get(part.assignment)
         return sum(1 for s in part.scores if students is None or s in students)
 
@@ -340,14 +272,14 @@ def hardest_panel(parts: list[Part], attempts: dict[str, set[str]]) -> str:
     )
 
 
-def review_panel(flags: dict[tuple[str, str], list[str]]) -> str:
+def review_panel(flags: dict[tuple[str, str], list[Flag]]) -> str:
     """The flags to review: rejected, repaired, integrity reviews, withheld, manual, tampered."""
     rows = "".join(
         f"<tr><td>{esc(student)}</td><td>{esc(assignment)}</td><td><code>{esc(flag)}</code></td>"
         "</tr>"
         for (assignment, student), own in sorted(flags.items(), key=lambda kv: kv[0][::-1])
         for flag in own
-        if flag.startswith(tuple(f"{kind}: " for kind in REVIEW_KINDS))
+        if flag.kind in REVIEWED_KINDS
     )
     if not rows:
         return "<section class='panel'><h2>For review</h2><p>No flags.</p></section>"
@@ -360,7 +292,7 @@ def review_panel(flags: dict[tuple[str, str], list[str]]) -> str:
     )
 
 
-def distribution_figure(parts: list[Part]) -> Figure:
+def distribution_figure(parts: list[GradedPart]) -> Figure:
     """One histogram per part of the students' scores, as a share of the part's points."""
     from matplotlib.figure import Figure
 
@@ -381,7 +313,7 @@ def distribution_figure(parts: list[Part]) -> Figure:
     return fig
 
 
-def hardest_figure(parts: list[Part], students: set[str] | None = None) -> Figure:
+def hardest_figure(parts: list[GradedPart], students: set[str] | None = None) -> Figure:
     """Parts ranked by mean share of points over ``students``, hardest at the top."""
     from matplotlib.figure import Figure
 

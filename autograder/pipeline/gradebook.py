@@ -23,9 +23,9 @@ from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, Text, c
 from sqlalchemy import inspect as sql_inspect
 from sqlalchemy.exc import SAWarning
 
-from autograder.coursedir import EXERCISES, SAFE_ID, Course
-from autograder.kit import Kit, create_gradebook, generate_assignment
-from autograder.tasks import GradeResult
+from autograder.pipeline.coursedir import SAFE_ID, Course
+from autograder.pipeline.kit import Kit, create_gradebook, generate_assignment
+from autograder.pipeline.tasks import Digest, Flag, FlagKind, GradeResult
 
 if TYPE_CHECKING:
     from nbgrader.api import Gradebook
@@ -82,12 +82,20 @@ def row_to_result(row: dict) -> GradeResult:
         assignment=row["assignment"],
         student=row["student"],
         status=row["status"],
-        digest=row["digest"],
+        digest=Digest.from_text(row["digest"]),
         scores=json.loads(row["scores"]),
         max_scores=json.loads(row["max_scores"]),
         seconds=row["seconds"],
-        flags=json.loads(row["flags"]),
+        flags=[stored_flag(flag) for flag in json.loads(row["flags"])],
     )
+
+
+def stored_flag(data: object) -> Flag:
+    """A flag as the gradebook holds it; one the grader cannot have written is told as such."""
+    try:
+        return Flag.from_json(data)
+    except ValueError:
+        return Flag(FlagKind.TAMPERED, f"a flag the grader did not write: {str(data)[:200]}")
 
 
 class Recorder:
@@ -175,12 +183,12 @@ def result_row(result: GradeResult) -> dict:
     return {
         "assignment": result.assignment,
         "student": result.student,
-        "digest": result.digest,
+        "digest": result.digest.to_text(),
         "status": result.status,
         "scores": json.dumps(result.scores, sort_keys=True),
         "max_scores": json.dumps(result.max_scores, sort_keys=True),
         "seconds": result.seconds,
-        "flags": json.dumps(result.flags),
+        "flags": json.dumps([flag.to_json() for flag in result.flags]),
         "graded_at": datetime.now(timezone.utc).replace(tzinfo=None),
     }
 
@@ -199,4 +207,4 @@ def write_autograded(course: Course, result: GradeResult) -> None:
 
 def autograded_path(course: Course, assignment: str, student: str) -> Path:
     """Where the executed notebook of a graded student is kept."""
-    return course.step_dir("autograded") / student / assignment / f"{EXERCISES}.ipynb"
+    return course.exercises_path("autograded", assignment, student)

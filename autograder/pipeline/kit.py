@@ -28,8 +28,9 @@ from pathlib import Path
 import nbformat
 from traitlets.config import Config
 
-from autograder.coursedir import EXERCISES, Course
-from course.submission import split_hidden_tests
+from autograder.pipeline.coursedir import Course, exercises_path
+from course.messages import shorten
+from course.notebooks import split_hidden_tests
 
 IGNORED = (".ipynb_checkpoints", "__pycache__", "*.pyc", ".DS_Store")
 CACHE = ".grader"
@@ -67,11 +68,11 @@ class Kit:
 
     def release_notebook(self, assignment: str) -> Path:
         """The generated student version of the assignment's exercises notebook."""
-        return self.release_dir(assignment) / f"{EXERCISES}.ipynb"
+        return exercises_path(self.root, "release", assignment)
 
     def source_notebook(self, assignment: str) -> Path:
         """The instructor's exercises notebook the kit was generated from."""
-        return self.root / "source" / assignment / f"{EXERCISES}.ipynb"
+        return exercises_path(self.root, "source", assignment)
 
 
 def generate_assignment(config: Config, assignment: str) -> None:
@@ -85,11 +86,11 @@ def generate_assignment(config: Config, assignment: str) -> None:
         assignment, force=True
     )
     if not result["success"]:
-        raise KitError(f"nbgrader could not generate {assignment}: {last_error_line(result)}")
+        raise KitError(f"nbgrader could not generate {assignment}: {api_failure(result)}")
     root = Path(config.CourseDirectory.root)
     stamp_release(
-        root / "source" / assignment / f"{EXERCISES}.ipynb",
-        root / "release" / assignment / f"{EXERCISES}.ipynb",
+        exercises_path(root, "source", assignment),
+        exercises_path(root, "release", assignment),
     )
 
 
@@ -161,11 +162,11 @@ def create_gradebook(db_url: str) -> None:
         engine.dispose()
 
 
-def last_error_line(result: dict) -> str:
-    """The most telling line of a failed nbgrader API call's traceback and log."""
+def api_failure(result: dict) -> str:
+    """Why an nbgrader API call failed: the most telling line of its traceback and log."""
     lines = [ln.strip() for ln in (result.get("error", "") + result.get("log", "")).splitlines()]
     errors = [ln for ln in lines if "Error" in ln or "[ERROR]" in ln]
-    return (errors or [ln for ln in lines if ln] or ["unknown error"])[-1]
+    return shorten((errors or [ln for ln in lines if ln] or ["unknown error"])[-1])
 
 
 def build_kit(course: Course, assignments: list[str], dest: Path) -> Kit:

@@ -1,11 +1,13 @@
-"""Grading on a Dask cluster: the same :class:`~autograder.tasks.GradeTask`\\ s, remote workers.
+"""Grading on a Dask cluster: the same grading tasks, on remote workers.
 
-:class:`DaskPool` has the interface of :class:`~autograder.pool.WorkerPool`: it packs the
-kit (``source/``, ``release/`` and the kit's gradebook: a few hundred kB) into a tar archive,
-sends it once to every Dask worker, and submits one :func:`grade_remotely` call per task.
-Each worker process unpacks the kit once and keeps one :class:`~autograder.worker.Grader`
-in a scratch folder of its own; nbgrader is not thread-safe, so a process grades one task at
-a time (start workers with ``--nthreads 1`` and as many ``--nworkers`` as cores). Results
+:class:`DaskPool` is a :class:`~autograder.pipeline.tasks.GradingPool`, like the local
+:class:`~autograder.pipeline.pool.WorkerPool`: it packs the kit (``source/``, ``release/`` and
+the kit's gradebook: a few hundred kB) into a tar archive, sends it once to every Dask
+worker, and submits one :func:`grade_remotely` call per task. Each worker process unpacks
+the kit once and keeps one :class:`~autograder.pipeline.worker.Grader` in a scratch folder
+of its own; a grader runs one kernel and one test cell at a time, so a process grades one
+task at a time, under a lock (start workers with ``--nthreads 1`` and as many
+``--nworkers`` as cores). Results
 come back to the coordinator, which alone writes the gradebook. Workers need the same
 repository and environment as the coordinator (the course's source travels with the kit).
 The per-cell timeout and the kernel's CPU cap bound a task; the per-student wall-clock limit
@@ -23,10 +25,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from autograder.coursedir import ensure_tools_on_path
-from autograder.kit import Kit
-from autograder.tasks import FAILED, GradeResult, GradeTask, unsuccessful
-from autograder.worker import Grader
+from autograder.pipeline.coursedir import ensure_tools_on_path
+from autograder.pipeline.kit import Kit
+from autograder.pipeline.tasks import (
+    FAILED,
+    GradeResult,
+    GradeTask,
+    WorkerOptions,
+    crashed,
+    unsuccessful,
+)
+from autograder.pipeline.worker import Grader
 
 _graders: dict[str, Grader] = {}
 _lock = threading.Lock()
@@ -47,7 +56,9 @@ def unpack(archive: bytes, kit: Kit, folder: Path) -> Kit:
     return replace(kit, root=folder / "kit")
 
 
-def grade_remotely(archive: bytes, kit: Kit, task: GradeTask, options: dict) -> GradeResult:
+def grade_remotely(
+    archive: bytes, kit: Kit, task: GradeTask, options: WorkerOptions
+) -> GradeResult:
     """Grade ``task`` on a Dask worker, reusing this process's grader for the same kit."""
     key = hashlib.sha256(archive).hexdigest()
     with _lock:
@@ -57,16 +68,16 @@ def grade_remotely(archive: bytes, kit: Kit, task: GradeTask, options: dict) -> 
                 ensure_tools_on_path()
                 folder = Path(tempfile.mkdtemp(prefix="grader-dask-"))
                 local = unpack(archive, kit, folder)
-                grader = _graders[key] = Grader(local, folder / "worker", **options)
+                grader = _graders[key] = Grader(local, folder / "worker", options)
             return grader.grade(task)
         except Exception as exc:
-            return unsuccessful(task, FAILED, f"grading crashed on a Dask worker: {exc!r}"[:300])
+            return crashed(task, exc, " on a Dask worker")
 
 
 class DaskPool:
     """Grade tasks on the Dask cluster whose scheduler listens at ``address``."""
 
-    def __init__(self, address: str, options: dict) -> None:
+    def __init__(self, address: str, options: WorkerOptions) -> None:
         from distributed import Client
 
         self.client = Client(address, timeout="30s")

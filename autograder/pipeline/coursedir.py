@@ -18,11 +18,11 @@ from pathlib import Path
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from course.submission import EXERCISES, is_exercises_name  # noqa: F401  (re-exported)
+from course.notebooks import EXERCISES
 
 DB_ENV = "NN_COURSE_DB_URL"
 CONFIG_FILE = "nbgrader_config.py"
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 DB_CONNECT_SECONDS = 10
 DRIVER_HINTS = {"postgresql": 'pip install -e ".[postgres]"'}
@@ -49,12 +49,20 @@ class Course:
         """The folder of one nbgrader step: ``source``, ``release``, ``submitted``, ..."""
         return self.root / step
 
+    def exercises_path(
+        self, step: str, assignment: str, student: str | None = None, suffix: str = ".ipynb"
+    ) -> Path:
+        """The exercises file of ``assignment`` in ``step`` (:func:`exercises_path`)."""
+        return exercises_path(self.root, step, assignment, student, suffix)
+
     def assignments(self) -> list[str]:
         """Assignments in ``source/`` that have an exercises notebook, sorted by name."""
         source = self.step_dir("source")
         if not source.is_dir():
             return []
-        return sorted(d.name for d in source.iterdir() if (d / f"{EXERCISES}.ipynb").is_file())
+        return sorted(
+            d.name for d in source.iterdir() if self.exercises_path("source", d.name).is_file()
+        )
 
     def nbgrader_config(self, root: Path | None = None, db_url: str | None = None) -> Config:
         """A copy of the course configuration pointed at ``root`` and ``db_url``.
@@ -66,6 +74,19 @@ class Course:
         config.CourseDirectory.root = str(root or self.root)
         config.CourseDirectory.db_url = db_url or self.db_url
         return config
+
+
+def exercises_path(
+    root: Path, step: str, assignment: str, student: str | None = None, suffix: str = ".ipynb"
+) -> Path:
+    """``<root>/<step>/[<student>/]<assignment>/exercises<suffix>``: where a step keeps a file.
+
+    The layout nbgrader's ``CourseDirectory.format_path`` gives: per student for
+    ``submitted``, ``autograded`` and ``feedback``, per assignment for ``source`` and
+    ``release``. ``root`` is a course directory or a grading kit.
+    """
+    folder = root / step / student if student is not None else root / step
+    return folder / assignment / f"{EXERCISES}{suffix}"
 
 
 def default_course_dir() -> Path:

@@ -2,14 +2,16 @@
 
 :class:`Grader` is the unit a worker process (or a Dask worker) holds: the kit's source
 notebooks (the tests), a private kernelspec for the sandbox, and a scratch folder. For each
-:class:`~autograder.tasks.GradeTask` it runs a :class:`~autograder.runtime.runner.Runner`:
-the student's cells in a fresh sandboxed kernel that works in a fresh folder, every test
-cell in this process. It never touches a gradebook; :func:`serve` is a worker process's
-main loop.
+:class:`~autograder.pipeline.tasks.GradeTask` it runs a
+:class:`~autograder.runtime.runner.Runner`: the student's cells in a fresh sandboxed kernel
+that works in a fresh folder, every test cell in this process. It never touches a gradebook.
+:func:`serve` is a local worker process's main loop; it logs through :mod:`logging` into the
+worker's own log file, each line naming the student being graded.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
@@ -18,39 +20,44 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.kit import Kit
+from autograder.pipeline.kit import Kit
+from autograder.pipeline.tasks import (
+    GRADED,
+    Flag,
+    FlagKind,
+    GradeResult,
+    GradeTask,
+    WorkerOptions,
+    crashed,
+)
 from autograder.runtime.kernel import KernelSession, Limits
-from autograder.runtime.runner import Runner
-from autograder.runtime.sandbox import Sandbox
+from autograder.runtime.processes import cap_memory
+from autograder.runtime.runner import Outcome, Runner
 from autograder.runtime.sandbox import install as install_kernelspec
-from autograder.tasks import FAILED, GRADED, GradeResult, GradeTask, unsuccessful
+
+log = logging.getLogger(__name__)
 
 
 class Grader:
     """Grade submissions of a kit's assignments, with kernels working under ``scratch``.
 
-    ``cell_timeout`` (seconds per cell) overrides the course configuration; a ``sandbox``
-    runs every kernel in a private sandboxed kernelspec that may write only its own folder.
+    ``options.cell_timeout`` (seconds per cell) overrides the course configuration; a
+    ``options.sandbox`` runs every kernel in a private sandboxed kernelspec that may write
+    only its own folder.
     """
 
-    def __init__(
-        self,
-        kit: Kit,
-        scratch: Path,
-        cell_timeout: int | None = None,
-        kernel_name: str | None = None,
-        sandbox: Sandbox | None = None,
-    ) -> None:
+    def __init__(self, kit: Kit, scratch: Path, options: WorkerOptions | None = None) -> None:
+        options = options or WorkerOptions()
         scratch.mkdir(parents=True, exist_ok=True)
         self.kit = kit
         self.scratch = scratch
         self.work = scratch / "autograded"
         self.runtime = scratch / "runtime"
-        timeout = cell_timeout or kit.config.ExecutePreprocessor.get("timeout", 60)
+        timeout = options.cell_timeout or kit.config.ExecutePreprocessor.get("timeout", 60)
         self.limits = Limits(cell_seconds=float(timeout))
-        self.kernel_name = kernel_name or "python3"
-        if sandbox is not None:
-            self.kernel_name, _ = install_kernelspec(sandbox, scratch, self.work)
+        self.kernel_name = options.kernel_name or "python3"
+        if options.sandbox is not None:
+            self.kernel_name, _ = install_kernelspec(options.sandbox, scratch, self.work)
         self.sources: dict[str, nbformat.NotebookNode] = {}
 
     def source(self, assignment: str) -> nbformat.NotebookNode:
@@ -73,7 +80,8 @@ class Grader:
             )
             outcome = runner.run(notebook)
         except Exception as exc:
-            return unsuccessful(task, FAILED, f"grading crashed: {exc!r}"[:300], elapsed(start))
+            log.exception("grading %s crashed", task.student)
+            return crashed(task, exc, seconds=elapsed(start))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return GradeResult(
@@ -84,10 +92,21 @@ class Grader:
             scores=outcome.scores,
             max_scores=outcome.max_scores,
             seconds=elapsed(start),
-            flags=[*task.flags, *outcome.flags],
+            flags=[*task.flags, *outcome_flags(outcome)],
             notebook=nbformat.writes(outcome.notebook),
             timestamp=task.timestamp,
         )
+
+
+def outcome_flags(outcome: Outcome) -> list[Flag]:
+    """The flags of what the runtime stopped or missed while grading."""
+    flags = [Flag(FlagKind.STOPPED, f"a cell was stopped ({why})") for why in outcome.stopped_cells]
+    flags += [Flag(FlagKind.STOPPED, f"{gid}: {why}") for gid, why in outcome.stopped_tests.items()]
+    flags += [
+        Flag(FlagKind.MISSING, f"test cell {gid} was not in the notebook")
+        for gid in outcome.missing_tests
+    ]
+    return flags
 
 
 def elapsed(start: float) -> float:
@@ -96,37 +115,28 @@ def elapsed(start: float) -> float:
 
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-WORKER_MEMORY_MB = 2048
+WORKER_MEMORY_BYTES = 2 * 2**30
+"""A worker's own address-space cap: what a kernel sends cannot exhaust the machine."""
+LOG_FORMAT = "%(asctime)s %(levelname)s worker %(process)d: %(message)s"
 
 
-def cap_memory(megabytes: int | None) -> None:
-    """Cap this worker's address space: what a kernel sends cannot exhaust the machine."""
-    import resource
-
-    if not megabytes:
-        return
-    limit = int(megabytes) * 2**20
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ValueError, OSError):  # macOS refuses RLIMIT_AS
-        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
-
-
-def serve(conn: Connection, scratch: str, options: dict, log_path: str, threads: int) -> None:
+def serve(conn: Connection, scratch: str, options: WorkerOptions, log_path: str, threads: int):
     """A worker process: receive a kit, then tasks; send back ``started`` and ``result``.
 
     Messages in: ``("kit", Kit)``, ``("task", GradeTask)``, ``("stop", None)``. Messages out:
     ``("ready", pid)``, ``("started", student)``, ``("result", GradeResult)``. The process's
     stdout and stderr (and its kernels') go to ``log_path`` so nothing a student prints can
-    reach the coordinator's terminal or its pipe. Its kernels use at most ``threads`` threads
-    for NumPy's linear algebra, unless the environment already says otherwise.
+    reach the coordinator's terminal or its pipe; the worker's own log lines go there too,
+    with their level. Its kernels use at most ``threads`` threads for NumPy's linear
+    algebra, unless the environment already says otherwise.
     """
     for variable in THREAD_VARIABLES:
         os.environ.setdefault(variable, str(threads))
-    cap_memory(options.pop("worker_memory_mb", WORKER_MEMORY_MB))
-    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
+    cap_memory(WORKER_MEMORY_BYTES)
+    output = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(output, 1)
+    os.dup2(output, 2)
+    logging.basicConfig(filename=log_path, level=logging.INFO, format=LOG_FORMAT, force=True)
     import jupyter_client  # noqa: F401
 
     import course.grading  # noqa: F401  (the tests' imports, paid once per worker)
@@ -139,13 +149,18 @@ def serve(conn: Connection, scratch: str, options: dict, log_path: str, threads:
         except EOFError:
             return
         if kind == "stop":
+            log.info("stopping")
             return
         if kind == "kit":
-            grader = Grader(payload, Path(scratch), **options)
+            grader = Grader(payload, Path(scratch), options)
+            log.info("grading kit %s", payload.root.name)
             continue
         conn.send(("started", payload.student))
+        log.info("grading %s, %s", payload.student, payload.assignment)
         try:
             result = grader.grade(payload)
         except Exception as exc:
-            result = unsuccessful(payload, FAILED, f"grading crashed: {exc!r}"[:300])
+            log.exception("grading %s crashed", payload.student)
+            result = crashed(payload, exc)
+        log.info("graded %s: %s, %g points", payload.student, result.status, result.score)
         conn.send(("result", result))

@@ -34,12 +34,12 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 import course as course_library
-from autograder.coursedir import Course, CourseError
-from autograder.kit import IGNORED
-from autograder.release import release_leaks, secret_lines
-from course.submission import EXERCISES
+from autograder.pipeline.coursedir import Course, CourseError
+from autograder.pipeline.kit import IGNORED
+from autograder.pipeline.release import release_leaks, secret_lines
+from course.notebooks import EXERCISES
 
-STUDENT = Path(__file__).resolve().parent / "student"
+STUDENT = Path(__file__).resolve().parents[1] / "student"
 DISTRIBUTION = "nn-course-student"
 TOP_LEVEL = (
     "numpy",
@@ -73,7 +73,7 @@ def bundle(course: Course, assignments: list[str], out: Path) -> list[str]:
     no leak was found, so a bundle on disk is always complete and clean.
     """
     release_root = course.step_dir("release")
-    missing = [a for a in assignments if not (release_root / a / f"{EXERCISES}.ipynb").is_file()]
+    missing = [a for a in assignments if not course.exercises_path("release", a).is_file()]
     if missing:
         raise CourseError(f"no release of {', '.join(missing)}: run `grader release` first")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -213,7 +213,7 @@ def build_wheel(course: Course, assignments: list[str], dest: Path) -> Path:
         for assignment in assignments:
             target = project / "course" / "releases" / assignment
             target.mkdir(parents=True)
-            shutil.copy2(course.step_dir("release") / assignment / f"{EXERCISES}.ipynb", target)
+            shutil.copy2(course.exercises_path("release", assignment), target)
         data_files = []
         for folder, names in JUPYTER_CONFIG.items():
             for name in names:

@@ -12,7 +12,7 @@ student wrote is rendered as HTML:
 - markdown is rendered with raw HTML escaped, then passed through an allow-list of tags and
   attributes; links go only to ``http(s)``/``mailto`` addresses, images are not loaded, maths
   stays LaTeX text in ``<code>`` (no CDN, no script);
-- every text is stripped of control characters (:func:`autograder.export.clean_text`).
+- every text is stripped of control characters (:func:`autograder.outputs.export.clean_text`).
 
 A test cell shows the visible tests the release holds, its points and, on failure, the one
 message of its error output (written by the trusted runtime). Hidden tests, what they
@@ -24,19 +24,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-import html
-import json
 import re
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
-from html.parser import HTMLParser
 from pathlib import Path
 
-from autograder.coursedir import EXERCISES, Course
-from autograder.export import clean_text, esc, html_page
-from autograder.gradebook import autograded_path, selected_results
-from autograder.tasks import GRADED, GradeResult
-from course.submission import without_hidden_tests
+from autograder.pipeline.coursedir import Course
+from autograder.pipeline.gradebook import autograded_path, selected_results
+from autograder.pipeline.tasks import GRADED, GradeResult
+from autograder.text import cap, clean_text, esc, esc_block, html_page, markdown_html
+from course.messages import error_output_line
+from course.notebooks import nbgrader_meta, read_json, text_of, without_hidden_tests
 
 OUTPUT_LIMIT = 2_000
 CELL_LIMIT = 20_000
@@ -45,16 +43,8 @@ MESSAGE_LIMIT = 1_000
 IMAGE_LIMIT = 2**20
 OUTPUTS_SHOWN = 50
 PAGE_IMAGE_LIMIT = 8 * 2**20
-NOTEBOOK_LIMIT = 50 * 2**20
 IMAGE_MAGIC = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
-SAFE_SCHEMES = ("http://", "https://", "mailto:")
 FRIENDLY = {"CellTimeoutError": "the cell ran past the time limit (an endless loop?)"}
-
-ALLOWED_TAGS = frozenset(
-    "p br hr h1 h2 h3 h4 h5 h6 em strong del code pre blockquote ul ol li "
-    "table thead tbody tr th td a".split()
-)
-VOID_TAGS = frozenset({"br", "hr"})
 
 FEEDBACK_CSS = """
 .cell{border-left:3px solid #ddd;padding:.2rem .8rem;margin:.8rem 0}
@@ -72,26 +62,15 @@ def write_feedback(
     """Write ``feedback/<student>/<assignment>/exercises.html`` for every recorded result."""
     written = []
     for assignment, student, result in selected_results(course, assignments, students):
-        release = read_notebook(course.step_dir("release") / assignment / f"{EXERCISES}.ipynb")
+        release = read_json(course.exercises_path("release", assignment))
         executed = None
         if result.status == GRADED:
-            executed = read_notebook(autograded_path(course, assignment, student))
-        path = course.step_dir("feedback") / student / assignment / f"{EXERCISES}.html"
+            executed = read_json(autograded_path(course, assignment, student))
+        path = course.exercises_path("feedback", assignment, student, ".html")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(feedback_page(result, executed, release), encoding="utf-8")
         written.append(path)
     return written
-
-
-def read_notebook(path: Path) -> dict | None:
-    """A notebook as plain JSON (no validation), or ``None`` if missing, too big or damaged."""
-    try:
-        if path.stat().st_size > NOTEBOOK_LIMIT:
-            return None
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and isinstance(data.get("cells"), list) else None
 
 
 def feedback_page(result: GradeResult, executed: dict | None, release: dict | None) -> str:
@@ -143,7 +122,7 @@ def summary_html(result: GradeResult, order: list[str], messages: dict[str, str]
     if result.status != GRADED:
         out.append(f"<p>Your submission was not graded ({esc(result.status)}).</p>")
     if result.flags:
-        flags = "".join(f"<li>{esc(cap(flag, MESSAGE_LIMIT))}</li>" for flag in result.flags)
+        flags = "".join(f"<li>{esc(cap(str(flag), MESSAGE_LIMIT))}</li>" for flag in result.flags)
         out.append(f"<ul>{flags}</ul>")
     rows = []
     for name in order:
@@ -206,13 +185,6 @@ def test_name(cell: dict, result: GradeResult) -> str | None:
     return None
 
 
-def nbgrader_meta(cell: object) -> dict:
-    """A cell's nbgrader metadata, or an empty dict for anything malformed."""
-    meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
-    meta = meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
-    return meta if isinstance(meta, dict) else {}
-
-
 def failure_message(cell: dict) -> str:
     """The message of a test cell's error output (the trusted test's), or a generic one."""
     for output in cell.get("outputs") or []:
@@ -222,33 +194,14 @@ def failure_message(cell: dict) -> str:
 
 
 def error_line(output: dict) -> str:
-    """``ExceptionType: message`` of an error output, clean and cut to a length."""
+    """``ExceptionType: message`` of an error output, cleaned, with a friendlier word for some."""
     name = clean_text(output.get("ename") or "Error")[:200]
-    value = clean_text(output.get("evalue") or "").strip() or FRIENDLY.get(name, "")
-    return cap(f"{name}: {value}" if value else name, MESSAGE_LIMIT)
+    if not str(output.get("evalue") or "").strip() and name in FRIENDLY:
+        output = {**output, "evalue": FRIENDLY[name]}
+    return clean_text(error_output_line(output, MESSAGE_LIMIT))
 
 
 # -- text, code and outputs ---------------------------------------------------------------
-def text_of(value: object) -> str:
-    """A notebook text field (a string or a list of strings) as one string."""
-    if isinstance(value, list):
-        return "".join(v for v in value if isinstance(v, str))
-    return value if isinstance(value, str) else ""
-
-
-def cap(text: str, limit: int, total: int | None = None) -> str:
-    """``text`` cut to ``limit`` characters, saying how many of ``total`` were left out."""
-    total = len(text) if total is None else total
-    if total <= limit:
-        return text
-    return f"{text[:limit]}\n... ({total - limit:,} more characters not shown)"
-
-
-def esc_block(text: str) -> str:
-    """Multi-line text cleaned of control characters and escaped."""
-    return html.escape(clean_text(text, newlines=True))
-
-
 def code_html(source: str) -> str:
     """Python source as highlighted, escaped HTML."""
     from pygments import highlight
@@ -379,92 +332,3 @@ def decode_image(value: object, magic: bytes) -> bytes | None:
     except (binascii.Error, ValueError):
         return None
     return raw if raw.startswith(magic) and len(raw) <= IMAGE_LIMIT else None
-
-
-# -- markdown -----------------------------------------------------------------------------
-def markdown_html(source: str) -> str:
-    """Markdown rendered with raw HTML escaped, then passed through the tag allow-list."""
-    return sanitize_html(markdown_renderer()(clean_text(cap(source, CELL_LIMIT), newlines=True)))
-
-
-@lru_cache(maxsize=1)
-def markdown_renderer():
-    import mistune
-
-    class Renderer(mistune.HTMLRenderer):
-        """Links only to safe addresses, no images loaded, maths as escaped LaTeX."""
-
-        def link(self, text: str, url: str, title: str | None = None) -> str:
-            if not safe_url(url):
-                return text
-            return f'<a href="{html.escape(url)}">{text}</a>'
-
-        def image(self, text: str, url: str, title: str | None = None) -> str:
-            return f"[image: {text}]"
-
-        def inline_math(self, text: str) -> str:
-            return f"<code class='math'>{html.escape(text)}</code>"
-
-        def block_math(self, text: str) -> str:
-            return f"<pre><code class='math'>{html.escape(text)}</code></pre>\n"
-
-    return mistune.create_markdown(
-        escape=True,
-        renderer=Renderer(escape=True),
-        plugins=["math", "table", "strikethrough"],
-    )
-
-
-def safe_url(url: str) -> bool:
-    """Whether a link may point at ``url``: web and mail addresses and in-page anchors only."""
-    squeezed = "".join(ch for ch in html.unescape(url) if ch > " " and ch != "\x7f").lower()
-    return squeezed.startswith(SAFE_SCHEMES) or (squeezed.startswith("#") and ":" not in squeezed)
-
-
-class Sanitizer(HTMLParser):
-    """Re-emits HTML keeping only allowed tags; the only attribute kept is a safe ``href``."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.open: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in ALLOWED_TAGS:
-            return
-        extra = ""
-        href = dict(attrs).get("href") or ""
-        if tag == "a" and safe_url(href):
-            extra = f' href="{html.escape(href)}" rel="nofollow noopener noreferrer"'
-        if tag == "code" and ("class", "math") in attrs:
-            extra = ' class="math"'
-        self.out.append(f"<{tag}{extra}>")
-        if tag not in VOID_TAGS:
-            self.open.append(tag)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in VOID_TAGS:
-            self.out.append(f"<{tag}>")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in VOID_TAGS or tag not in self.open:
-            return
-        while self.open:
-            last = self.open.pop()
-            self.out.append(f"</{last}>")
-            if last == tag:
-                break
-
-    def handle_data(self, data: str) -> None:
-        self.out.append(html.escape(data))
-
-    def result(self) -> str:
-        self.close()
-        return "".join(self.out) + "".join(f"</{tag}>" for tag in reversed(self.open))
-
-
-def sanitize_html(fragment: str) -> str:
-    """``fragment`` with every tag and attribute outside the allow-list removed (text kept)."""
-    sanitizer = Sanitizer()
-    sanitizer.feed(fragment)
-    return sanitizer.result()

@@ -1,8 +1,9 @@
 """Long-lived worker processes that grade tasks, each bounded by a wall-clock limit.
 
-Each worker imports nbgrader once and then grades one task after another, so nbgrader's
-start-up is paid once per worker. The pool hands a task to whichever worker is free, so the
-students a worker grades are disjoint from the others'. A worker whose student runs past the
+Each worker imports its libraries (Jupyter's client, NumPy, the course's test helpers) once
+and then grades one task after another, so that start-up is paid once per worker. The pool
+hands a task to whichever worker is free, so the students a worker grades are disjoint from
+the others'. A worker whose student runs past the
 per-student limit is killed with its kernel and replaced; that student gets a timeout result
 and nobody else is affected. Workers never write the course's gradebook: results come back to
 the coordinator through ``on_result``.
@@ -19,11 +20,17 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
-import psutil
-
-from autograder.kit import Kit
-from autograder.tasks import FAILED, TIMEOUT, GradeResult, GradeTask, unsuccessful
-from autograder.worker import serve
+from autograder.pipeline.kit import Kit
+from autograder.pipeline.tasks import (
+    FAILED,
+    TIMEOUT,
+    GradeResult,
+    GradeTask,
+    WorkerOptions,
+    unsuccessful,
+)
+from autograder.pipeline.worker import serve
+from autograder.runtime.processes import kill_tree
 
 POLL_SECONDS = 0.5
 
@@ -39,15 +46,18 @@ class Worker:
 
 
 class WorkerPool:
-    """``jobs`` worker processes grading in scratch folders under ``scratch``.
+    """``jobs`` worker processes grading in scratch folders under ``scratch``: a
+    :class:`~autograder.pipeline.tasks.GradingPool`.
 
-    ``options`` are passed to :class:`~autograder.worker.Grader` (``cell_timeout``,
-    ``kernel_name``); ``student_timeout`` bounds the seconds one task may take. The cores are
+    ``options`` go to each worker's :class:`~autograder.pipeline.worker.Grader`;
+    ``student_timeout`` bounds the seconds one task may take. The cores are
     shared out: each worker's kernels get ``cores // jobs`` BLAS/OpenMP threads, so that
     parallel workers do not fight over cores that NumPy would otherwise take for itself.
     """
 
-    def __init__(self, jobs: int, scratch: Path, student_timeout: float, options: dict) -> None:
+    def __init__(
+        self, jobs: int, scratch: Path, student_timeout: float, options: WorkerOptions
+    ) -> None:
         self.scratch = scratch
         self.student_timeout = student_timeout
         self.options = options
@@ -59,7 +69,7 @@ class WorkerPool:
         self.workers = [self.spawn() for _ in range(max(1, jobs))]
 
     def spawn(self) -> Worker:
-        """Start a worker process; it imports nbgrader while the coordinator carries on."""
+        """Start a worker process; it imports its libraries while the coordinator carries on."""
         self.spawned += 1
         folder = self.scratch / f"worker-{self.spawned}"
         folder.mkdir(parents=True, exist_ok=True)
@@ -141,20 +151,3 @@ class WorkerPool:
             if worker.process.is_alive():
                 kill_tree(worker.process.pid)
                 worker.process.join(timeout=5)
-
-
-def kill_tree(pid: int | None) -> None:
-    """Kill a process and every process it started (its kernels)."""
-    if pid is None:
-        return
-    try:
-        parent = psutil.Process(pid)
-        family = [*parent.children(recursive=True), parent]
-    except psutil.NoSuchProcess:
-        return
-    for process in family:
-        try:
-            process.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(family, timeout=5)

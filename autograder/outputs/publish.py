@@ -1,9 +1,7 @@
-"""Feedback back through nbgrader's exchange, where ``nbgrader fetch_feedback`` finds it.
+"""Feedback published through nbgrader's exchange, where ``nbgrader fetch_feedback`` finds it.
 
-The exchange (``Exchange.root``; ``$NN_COURSE_EXCHANGE`` in the course's
-``nbgrader_config.py``) holds, per course id, ``outbound/`` (released assignments),
-``inbound/`` (submissions, see :func:`autograder.collect.collect_exchange`) and
-``feedback/``: one page per submission, named ``md5(secret + notebook id).html`` after the
+The exchange's ``feedback/`` folder (:mod:`autograder.pipeline.exchange`) holds one page per
+submission, named ``md5(secret + notebook id).html`` after the
 ``submission_secret.txt`` that ``nbgrader submit`` leaves in the submission and in the
 student's own cache. ``nbgrader fetch_feedback`` computes that name from its cache, so a
 student fetches the pages of their own submissions and no other.
@@ -29,14 +27,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.coursedir import EXERCISES, Course, CourseError
-from autograder.export import clean_text
+from autograder.pipeline.coursedir import Course, CourseError
+from autograder.pipeline.exchange import SECRET, SMALL_FILE_LIMIT, course_folder
+from autograder.pipeline.gradebook import selected_results
+from autograder.pipeline.submissions import locate_notebook
+from autograder.text import clean_text
+from course.notebooks import EXERCISES
 
-DEFAULT_ROOT = "/usr/local/share/nbgrader/exchange"
-"""nbgrader's own default ``Exchange.root``."""
 FEEDBACK_MODE = 0o711
-SECRET = "submission_secret.txt"
-SECRET_LIMIT = 4096
 
 
 @dataclass
@@ -54,37 +52,29 @@ class ReleaseReport:
         return "\n".join(lines)
 
 
-def exchange_root(course: Course) -> Path:
-    """The exchange folder of ``course``'s configuration (nbgrader's default if it sets none)."""
-    return Path(course.config.Exchange.get("root", DEFAULT_ROOT))
-
-
 def release_feedback(
     course: Course, assignments: Sequence[str] = (), students: Sequence[str] = ()
 ) -> ReleaseReport:
     """Copy each student's ``feedback/`` page into the exchange under its secret name."""
-    from autograder.grade import locate_notebook
-    from autograder.gradebook import selected_results
-
-    course_folder = exchange_root(course) / course.course_id
-    if not course_folder.is_dir():
+    folder = course_folder(course)
+    if not folder.is_dir():
         raise CourseError(
-            f"no folder {course_folder}: release an assignment with nbgrader release_assignment"
+            f"no folder {folder}: release an assignment with nbgrader release_assignment"
         )
-    outbound = feedback_folder(course_folder / "feedback")
+    outbound = feedback_folder(folder / "feedback")
     hand_over = os.geteuid() == 0
     report = ReleaseReport()
     for assignment, student, result in selected_results(course, assignments, students):
-        page = course.step_dir("feedback") / student / assignment / f"{EXERCISES}.html"
-        submitted = course.step_dir("submitted") / student / assignment
-        current = locate_notebook(submitted, assignment, student, "")
+        page = course.exercises_path("feedback", assignment, student, ".html")
+        submitted = course.exercises_path("submitted", assignment, student).parent
+        current = locate_notebook(submitted, assignment, student, result.digest.source)
         secret = read_secret(submitted / SECRET)
         if not page.is_file():
             report.skipped.append((student, assignment, "no feedback page: run grader feedback"))
         elif not secret:
             why = "no submission secret: not collected with grader collect --exchange"
             report.skipped.append((student, assignment, why))
-        elif current.path is None or not result.digest.startswith(current.digest):
+        elif current.path is None or result.digest.file != current.digest.file:
             why = "graded an earlier submission: run grader grade and grader feedback"
             report.skipped.append((student, assignment, why))
         else:
@@ -112,7 +102,7 @@ def feedback_folder(path: Path) -> Path:
 def read_secret(path: Path) -> bytes:
     """The submission secret collected with a submission, or ``b""``."""
     try:
-        if not path.is_file() or path.is_symlink() or path.stat().st_size > SECRET_LIMIT:
+        if not path.is_file() or path.is_symlink() or path.stat().st_size > SMALL_FILE_LIMIT:
             return b""
         return path.read_bytes()
     except OSError:

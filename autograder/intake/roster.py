@@ -16,9 +16,9 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from autograder.coursedir import Course, CourseError, check_id
-from autograder.export import clean_text
-from autograder.kit import create_gradebook
+from autograder.pipeline.coursedir import Course, CourseError, check_id
+from autograder.pipeline.kit import create_gradebook
+from autograder.text import clean_text
 
 MAX_BYTES = 5 * 2**20
 COLUMNS = ("id", "first_name", "last_name", "email")

@@ -10,8 +10,8 @@ import fnmatch
 import json
 from pathlib import Path
 
-from autograder.coursedir import Course
-from autograder.kit import IGNORED, cached_kit, generate_assignment
+from autograder.pipeline.coursedir import Course
+from autograder.pipeline.kit import IGNORED, cached_kit, generate_assignment
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 SECRET_NAMES = ("*solution*", "*answer*", "*hidden*", "*.db", "*.sqlite", ".*", "__pycache__")

@@ -1,0 +1,190 @@
+"""The grading coordinator: pre-flight, dispatch to workers, record, summarise.
+
+The coordinator finds each student's exercises notebook in ``submitted/``, skips those
+already graded with the same submission and the same source (so a killed run resumes), takes
+the kit from the course's cache (building it if the source changed), prepares each submission
+(:mod:`autograder.pipeline.submissions`: repaired or rejected, then reviewed), hands the
+tasks to a :class:`~autograder.pipeline.tasks.GradingPool` (local worker processes, or a Dask
+cluster) and, while the workers start, records the assignment in the gradebook if it is not
+there yet; then it records every result as it arrives. It is the only process that writes
+the gradebook.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from tqdm import tqdm
+
+from autograder.pipeline.cluster import DaskPool
+from autograder.pipeline.coursedir import Course, CourseError
+from autograder.pipeline.gradebook import Recorder, recorded_results
+from autograder.pipeline.kit import cached_kit
+from autograder.pipeline.pool import WorkerPool
+from autograder.pipeline.review import withhold
+from autograder.pipeline.submissions import (
+    Preparer,
+    Submission,
+    find_submissions,
+    submitted_assignments,
+)
+from autograder.pipeline.tasks import (
+    FAILED,
+    GRADED,
+    GradeResult,
+    GradingPool,
+    WorkerOptions,
+)
+from autograder.runtime.sandbox import Sandbox
+from autograder.text import clean_text
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class GradeOptions:
+    """How to grade: parallelism, limits, kernel, and whether to regrade what is up to date.
+
+    ``sandbox`` (from :func:`autograder.runtime.sandbox.choose`) confines every kernel;
+    ``None`` runs
+    the course's kernel as it is. ``scheduler`` (``tcp://host:port``) sends the tasks to a
+    Dask cluster (:mod:`autograder.pipeline.cluster`) instead of local worker processes.
+    """
+
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    cell_timeout: int | None = None
+    student_timeout: float = 300.0
+    kernel_name: str | None = None
+    sandbox: Sandbox | None = None
+    scheduler: str | None = None
+    force: bool = False
+    progress: bool = True
+
+
+def grade(
+    course: Course,
+    assignments: Sequence[str] = (),
+    students: Sequence[str] = (),
+    options: GradeOptions | None = None,
+) -> list[GradeResult]:
+    """Grade the selected submissions and return every selected student's current result.
+
+    A submission is graded unless its result is recorded for the same file and source. A
+    result whose grading failed (a crashed kernel or worker) is retried; a timeout or a
+    rejection stands until the file or the source changes, or ``force``.
+    """
+    options = options or GradeOptions()
+    assignments = list(assignments) or submitted_assignments(course)
+    missing = [a for a in assignments if a not in course.assignments()]
+    if missing:
+        path = course.exercises_path("source", missing[0]).relative_to(course.root)
+        raise CourseError(f"no {path} in {course.root}")
+    submissions = find_submissions(course, assignments, students)
+    results = recorded_results(course.db_url)
+    todo = [
+        s
+        for s in submissions
+        if options.force
+        or (key := (s.assignment, s.student)) not in results
+        or results[key].digest != s.digest
+        or results[key].status == FAILED
+    ]
+    if todo:
+        run(course, todo, options, results)
+    return [results[(s.assignment, s.student)] for s in submissions]
+
+
+def run(
+    course: Course,
+    todo: list[Submission],
+    options: GradeOptions,
+    results: dict[tuple[str, str], GradeResult],
+) -> None:
+    """Grade ``todo`` with a pool of workers, recording each result into ``results`` too."""
+    assignments = sorted({s.assignment for s in todo})
+    with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
+        scratch = Path(tmp)
+        worker_options = WorkerOptions(options.cell_timeout, options.kernel_name, options.sandbox)
+        pool: GradingPool
+        if options.scheduler:
+            pool = DaskPool(options.scheduler, worker_options)
+        else:
+            pool = WorkerPool(
+                min(options.jobs, len(todo)), scratch, options.student_timeout, worker_options
+            )
+        progress = Progress(len(todo), options.progress)
+        recorder = None
+        try:
+            kit = cached_kit(course, assignments)
+            releases = {a: nbformat.read(kit.release_notebook(a), 4) for a in assignments}
+            references = {a: nbformat.read(kit.source_notebook(a), 4) for a in assignments}
+            rejected, tasks = [], []
+            with Preparer() as preparer:
+                for submission in todo:
+                    a = submission.assignment
+                    prepared = preparer.prepare(submission, releases[a], references[a])
+                    (rejected if isinstance(prepared, GradeResult) else tasks).append(prepared)
+            pool.start(kit, tasks)
+            recorder = Recorder(course)
+            for assignment in assignments:
+                recorder.register(assignment, kit)
+
+            def on_result(result: GradeResult) -> None:
+                result = withhold(result)
+                recorder.record(result)
+                results[(result.assignment, result.student)] = result
+                progress.update(result)
+
+            for result in rejected:
+                on_result(result)
+            pool.finish(on_result)
+        finally:
+            pool.close()
+            progress.close()
+            if recorder:
+                recorder.close()
+
+
+class Progress:
+    """A tqdm bar counting students done, failed and flagged."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.counts = {"done": 0, "failed": 0, "flagged": 0}
+        self.bar = tqdm(total=total, unit="student", file=sys.stderr, disable=not enabled)
+
+    def update(self, result: GradeResult) -> None:
+        """Count one finished student."""
+        if result.status != GRADED:
+            self.counts["failed"] += 1
+        elif result.needs_attention:
+            self.counts["flagged"] += 1
+        else:
+            self.counts["done"] += 1
+        self.bar.set_postfix(self.counts, refresh=False)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        """Finish the bar."""
+        self.bar.close()
+
+
+def summary_table(results: Sequence[GradeResult]) -> str:
+    """A plain-text table: student, assignment, score, max, seconds, flags."""
+    rows = [("student", "assignment", "score", "max", "time", "flags")]
+    for r in sorted(results, key=lambda r: (r.assignment, r.student)):
+        flags = "; ".join(map(str, r.flags)) or ("" if r.status == GRADED else r.status)
+        maximum = sum(r.max_scores.values())
+        student, flags = clean_text(r.student), clean_text(flags)  # no terminal escapes
+        rows.append(
+            (student, r.assignment, f"{r.score:g}", f"{maximum:g}", f"{r.seconds:.1f}s", flags)
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    padded = ["  ".join(c.ljust(w) for c, w in zip(row[:5], widths, strict=True)) for row in rows]
+    return "\n".join(f"{left}  {row[5]}".rstrip() for left, row in zip(padded, rows, strict=True))
