@@ -5,20 +5,35 @@ by how much, never the reference's numbers. Comparing never warns: NumPy's float
 warnings are silenced while comparing.
 
 At grading, test cells run in the grader's own process and reach the student's functions
-through the kernel boundary; the grader then installs a backend here, so that the same
-calls (:func:`graded_student`, :func:`global_random_state`, :func:`call_limit`) mean the
-same thing in a student's JupyterLab and at grading.
+through the kernel boundary; while one runs, the grader installs a backend with
+:func:`grading_backend`, so that the same calls (:func:`graded_student`,
+:func:`global_random_state`, :func:`call_limit`, :func:`as_estimator`, :func:`is_fitted`)
+mean the same thing in a student's JupyterLab and at grading.
 """
 
 import contextlib
 import hashlib
 import warnings
+from contextvars import ContextVar
 
 import numpy as np
 
-_BACKEND = None
-"""Set by the grader while a test cell runs: an object with ``student``,
-``random_state()`` and ``call_limit(seconds)``."""
+BACKEND: ContextVar = ContextVar("course_grading_backend", default=None)
+"""The grader's backend while a test cell runs (see :func:`grading_backend`), else ``None``."""
+
+
+@contextlib.contextmanager
+def grading_backend(backend):
+    """Install ``backend`` for the test cell run inside the block, and remove it after.
+
+    ``backend`` has ``student`` and ``random_state()``, ``call_limit(seconds)``,
+    ``as_estimator(model)`` and ``is_fitted(model)``.
+    """
+    token = BACKEND.set(backend)
+    try:
+        yield backend
+    finally:
+        BACKEND.reset(token)
 
 
 def check_close(actual, expected, what: str, rtol: float = 1e-6, atol: float = 1e-8) -> None:
@@ -65,7 +80,8 @@ def check_close(actual, expected, what: str, rtol: float = 1e-6, atol: float = 1
 
 def graded_student() -> str | None:
     """The id of the student being graded, or ``None`` outside grading."""
-    return None if _BACKEND is None else _BACKEND.student
+    backend = BACKEND.get()
+    return None if backend is None else backend.student
 
 
 def variant_seed(student_id: str, assignment: str, salt: str = "") -> int:
@@ -80,7 +96,8 @@ def variant_seed(student_id: str, assignment: str, salt: str = "") -> int:
 
 def global_random_state():
     """NumPy's legacy global random state where the student's code runs."""
-    return np.random.get_state() if _BACKEND is None else _BACKEND.random_state()  # noqa: NPY002
+    backend = BACKEND.get()
+    return np.random.get_state() if backend is None else backend.random_state()  # noqa: NPY002
 
 
 def as_estimator(model):
@@ -89,8 +106,9 @@ def as_estimator(model):
     At grading, the copy is rebuilt in the grader's process from the model's description
     (class names and parameters), so what is tested is what the model says it is.
     """
-    if _BACKEND is not None:
-        return _BACKEND.as_estimator(model)
+    backend = BACKEND.get()
+    if backend is not None:
+        return backend.as_estimator(model)
     from sklearn.base import clone
 
     return clone(model)
@@ -102,8 +120,9 @@ def is_fitted(model) -> bool:
     This is scikit-learn's own rule (``check_is_fitted``), applied to the attributes each
     part holds, so that a stateless step such as ``FunctionTransformer`` does not count.
     """
-    if _BACKEND is not None:
-        return _BACKEND.is_fitted(model)
+    backend = BACKEND.get()
+    if backend is not None:
+        return backend.is_fitted(model)
     parts = [model] + [step for _, step in getattr(model, "steps", [])]
     for part in parts:
         try:
@@ -124,4 +143,5 @@ def student_id() -> str:
 
 def call_limit(seconds: float):
     """A context in which one call to the student's code may take up to ``seconds``."""
-    return contextlib.nullcontext() if _BACKEND is None else _BACKEND.call_limit(seconds)
+    backend = BACKEND.get()
+    return contextlib.nullcontext() if backend is None else backend.call_limit(seconds)

@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
+from course import grading
 from course.grading import check_close, graded_student, variant_seed
 
 pytestmark = pytest.mark.course
@@ -51,3 +52,16 @@ def test_variant_seed_differs_by_student_and_ignores_case_and_spaces():
 
 def test_graded_student_is_none_outside_grading():
     assert graded_student() is None
+
+
+def test_grading_backend_is_installed_for_the_block_only():
+    """Inside the block the grader's backend answers; after it, even after an error, none."""
+
+    class Backend:
+        student = "ada"
+
+    assert grading.graded_student() is None
+    with pytest.raises(RuntimeError), grading.grading_backend(Backend()):
+        assert grading.graded_student() == "ada"
+        raise RuntimeError("a test cell failed")
+    assert grading.graded_student() is None

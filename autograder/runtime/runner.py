@@ -295,11 +295,8 @@ class Runner:
             with session.serving_cell(), self.quiet():
                 session.seed(cell_seed(gid))
                 self.bind(session, namespace)
-                grading._BACKEND = Backend(self.student, session)
-                try:
+                with grading.grading_backend(Backend(self.student, session)):
                     exec(code, namespace)
-                finally:
-                    grading._BACKEND = None
         except KernelLost as exc:
             return f"{STOPPED}{exc}"
         except SubmissionError as exc:
