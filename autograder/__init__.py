@@ -1,13 +1,26 @@
-"""The instructor's autograder: nbgrader turned into a pipeline that needs no babysitting.
+"""The instructor's ``grader``: nbgrader turned into a grading pipeline that needs no babysitting.
 
-Commands (``grader --help``): ``release``, ``collect``, ``grade``, ``feedback``, ``export``,
-``demo``. Each module holds one step: :mod:`coursedir` (where things live), :mod:`release`,
-:mod:`collect`, ``course.submission`` (the pre-flight: repairs or rejects a submission
-before it runs; in ``course`` because the students' check uses it too),
-:mod:`kit` (a private nbgrader course made from ``source/``), :mod:`worker` (grades one
-submission), :mod:`pool` (long-lived worker processes), :mod:`gradebook` (the only writer of
-the course's gradebook), :mod:`grade` (the coordinator), :mod:`feedback`, :mod:`export`,
-:mod:`demo`, and :mod:`testing` (autograde an edited notebook from a test).
+The folders are its layers, each importing only those below it (``tests/test_layout.py``
+holds the rule):
+
+- :mod:`autograder.text`: safe text for terminals, CSV files and pages (bottom; imports
+  nothing of the grader);
+- :mod:`autograder.runtime`: the trusted runtime, where the student's code ends and trusted
+  code begins: the sandbox, the kernel boundary and its codec, the test runner;
+- :mod:`autograder.pipeline`: the course directory, grading kits, submissions and their
+  pre-flight, the coordinator, worker pools (local and Dask), the gradebook, the review
+  rule, release and the students' bundle;
+- :mod:`autograder.intake`: what comes in: collect (folders, LMS zips), the exchange's
+  inbound, the roster;
+- :mod:`autograder.outputs`: what goes out: feedback pages, the grades export, feedback
+  published through the exchange;
+- on top: :mod:`autograder.cli` (the ``grader`` command), :mod:`autograder.demo`,
+  :mod:`autograder.samples` (sample submissions) and :mod:`autograder.testing` (autograde
+  an edited notebook from a test). :mod:`autograder.nbgrader_hooks` stands apart: it closes
+  nbgrader's own grading on a course that ``grader`` grades.
+
+The pre-flight and the notebook vocabulary are in ``course`` (``course.submission``,
+``course.notebooks``), because the students' check uses them too.
 """
 
 import sys

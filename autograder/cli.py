@@ -1,4 +1,4 @@
-"""The ``grader`` command: release, collect, grade, feedback, export, demo.
+"""The ``grader`` command: release, collect, grade, feedback, export, roster, bundle, demo.
 
 Exit status: 0 when all went well, 1 when something needs the instructor's attention (a
 rejected, failed, timed-out or flagged submission, a release problem), 2 on a usage or

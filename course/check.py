@@ -220,7 +220,7 @@ def run_visible_checks(
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if cell.cell_type != "code" or not meta.get("grade_id"):
             continue
-        failure = error_line(cell)
+        failure = cell_error(cell)
         if meta.get("solution") and failure and UNANSWERED in failure:
             report.unanswered.append(meta["grade_id"])
         if meta.get("grade") and not meta.get("solution"):
@@ -247,7 +247,7 @@ def ran_cell(notebook: NotebookNode, name: str) -> bool:
     return any(grade_id(c) == name and ran(c) for c in notebook.cells)
 
 
-def error_line(cell: NotebookNode) -> str | None:
+def cell_error(cell: NotebookNode) -> str | None:
     """The cell's error as one line (``AssertionError: ...``), or ``None`` if it raised nothing."""
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":

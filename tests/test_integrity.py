@@ -4,7 +4,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from autograder.pipeline.integrity import graded_cells, review
+from autograder.pipeline import integrity
+from autograder.pipeline.integrity import graded_cells
 
 pytestmark = pytest.mark.autograder
 
@@ -69,12 +70,12 @@ def test_each_function_maps_to_the_tests_that_follow_it():
     ],
 )
 def test_scratch_code_outside_graded_functions_is_free(scratch: str):
-    assert review(submission(OWN_SIGMOID, OWN_RELU, extra=scratch), reference()) == []
+    assert integrity.findings(submission(OWN_SIGMOID, OWN_RELU, extra=scratch), reference()) == []
 
 
 def test_honest_helpers_with_any_names_are_free():
     answer = "def _pos(v):\n    return v > 0\n\ndef relu(z):\n    return np.where(_pos(z), z, 0.0)"
-    assert review(submission(OWN_SIGMOID, answer), reference()) == []
+    assert integrity.findings(submission(OWN_SIGMOID, answer), reference()) == []
 
 
 @pytest.mark.parametrize(
@@ -100,7 +101,7 @@ def test_honest_helpers_with_any_names_are_free():
     ],
 )  # fmt: skip
 def test_the_reference_or_reflection_holds_back_only_that_function(sigmoid: str, reason: str):
-    findings = review(submission(sigmoid, OWN_RELU), reference())
+    findings = integrity.findings(submission(sigmoid, OWN_RELU), reference())
     assert findings, sigmoid
     assert {f.function for f in findings} == {"sigmoid"}
     assert all(f.tests == ("test_sigmoid",) for f in findings)
@@ -109,9 +110,9 @@ def test_the_reference_or_reflection_holds_back_only_that_function(sigmoid: str,
 
 def test_a_finding_quotes_its_line():
     sigmoid = "import course.activations as A\ndef sigmoid(z):\n    return A.sigmoid(z)"
-    (finding,) = review(submission(sigmoid, OWN_RELU), reference())
+    (finding,) = integrity.findings(submission(sigmoid, OWN_RELU), reference())
     assert "return A.sigmoid(z)" in str(finding)
 
 
 def test_code_that_does_not_parse_is_left_to_its_tests():
-    assert review(submission("def sigmoid(z:\n", OWN_RELU), reference()) == []
+    assert integrity.findings(submission("def sigmoid(z:\n", OWN_RELU), reference()) == []

@@ -189,11 +189,11 @@ def failure_message(cell: dict) -> str:
     """The message of a test cell's error output (the trusted test's), or a generic one."""
     for output in cell.get("outputs") or []:
         if isinstance(output, dict) and output.get("output_type") == "error":
-            return error_line(output)
+            return failure_text(output)
     return "The tests did not pass."
 
 
-def error_line(output: dict) -> str:
+def failure_text(output: dict) -> str:
     """``ExceptionType: message`` of an error output, cleaned, with a friendlier word for some."""
     name = clean_text(output.get("ename") or "Error")[:200]
     if not str(output.get("evalue") or "").strip() and name in FRIENDLY:
@@ -294,7 +294,7 @@ def output_text(output: dict) -> tuple[str, str]:
     if kind == "stream":
         return text_of(output.get("text")), " err" if output.get("name") == "stderr" else ""
     if kind == "error":
-        return error_line(output), " err"
+        return failure_text(output), " err"
     if kind in ("execute_result", "display_data"):
         data = output.get("data")
         data = data if isinstance(data, dict) else {}

@@ -78,7 +78,7 @@ def parse(source: str) -> ast.Module:
         return ast.Module(body=[], type_ignores=[])
 
 
-def review(submission: NotebookNode, reference: NotebookNode) -> list[Finding]:
+def findings(submission: NotebookNode, reference: NotebookNode) -> list[Finding]:
     """Findings for every graded function the submission defines."""
     graded = graded_cells(reference)
     equivalents = reference.metadata.get("course", {}).get("equivalents", {})

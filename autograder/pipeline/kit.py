@@ -1,10 +1,11 @@
 """A grading kit: a private nbgrader course generated from a course's ``source/``.
 
 The kit holds a copy of ``source/<assignment>/``, the release nbgrader generates from it
-and a gradebook that knows the assignment's cells and nothing about students. Workers copy
-its gradebook and grade in scratch folders of their own, so the course's gradebook is never
-opened by them; the notebook tests and ``grader release --check`` use the kit's release as
-the freshly regenerated one.
+and a gradebook that knows the assignment's cells and nothing about students. Workers read
+the tests from the kit's source notebooks and never open a gradebook; the coordinator
+compares the kit's gradebook with the course's to register an assignment only when it
+changed; the notebook tests and ``grader release --check`` use the kit's release as the
+freshly regenerated one.
 
 Generating a kit takes about a second per assignment, so ``grader release`` and ``grader
 grade`` keep the kits they build in ``.grader/kits/`` under the course directory
@@ -54,7 +55,7 @@ class Kit:
 
     @property
     def db_path(self) -> Path:
-        """The kit's gradebook, which workers copy."""
+        """The kit's gradebook: the assignment's cells as nbgrader records them."""
         return self.root / "gradebook.db"
 
     @property

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from autograder.pipeline.coursedir import Course
 from autograder.pipeline.kit import IGNORED, cached_kit, generate_assignment
+from course.notebooks import cell_source, grade_id, nbgrader_meta, read_json
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 SECRET_NAMES = ("*solution*", "*answer*", "*hidden*", "*.db", "*.sqlite", ".*", "__pycache__")
@@ -108,26 +109,25 @@ def notebook_differences(expected: Path, actual: Path, label: str) -> list[str]:
 
 def course_stamp(path: Path) -> str:
     """The notebook's ``course`` metadata (what the check says about hidden tests), as JSON."""
-    metadata = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
-    return json.dumps(metadata.get("course"), sort_keys=True)
+    metadata = (read_json(path) or {}).get("metadata", {})
+    return json.dumps(
+        metadata.get("course") if isinstance(metadata, dict) else None, sort_keys=True
+    )
 
 
 def cell_signatures(path: Path) -> list[tuple[str, str, str, str]]:
     """Each cell's type, source, nbgrader metadata (as sorted JSON) and grade id."""
-    cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
-    signatures = []
-    for cell in cells:
-        source = cell.get("source", "")
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        signatures.append(
-            (
-                cell.get("cell_type", ""),
-                "".join(source) if isinstance(source, list) else source,
-                json.dumps(meta, sort_keys=True),
-                meta.get("grade_id", ""),
-            )
+    cells = (read_json(path) or {}).get("cells", [])
+    return [
+        (
+            str(cell.get("cell_type", "")),
+            cell_source(cell),
+            json.dumps(nbgrader_meta(cell), sort_keys=True),
+            grade_id(cell) or "",
         )
-    return signatures
+        for cell in cells
+        if isinstance(cell, dict)
+    ]
 
 
 def release_leaks(source: Path, release_dir: Path) -> list[str]:

@@ -23,7 +23,7 @@ def integrity_flags(submission: NotebookNode, reference: NotebookNode) -> list[F
     """One review flag per finding, holding back the test cells of that function."""
     return [
         Flag(FlagKind.REVIEW, str(finding), tuple(finding.tests))
-        for finding in integrity.review(submission, reference)
+        for finding in integrity.findings(submission, reference)
     ]
 
 
