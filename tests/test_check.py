@@ -12,10 +12,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-import autograder.pipeline.grade
+import autograder.pipeline.submissions
 from autograder import samples
 from autograder.testing import edit_cell, exercises
-from course import check, submission
+from course import check, notebooks, submission
 
 pytestmark = [pytest.mark.autograder, pytest.mark.xdist_group("check")]
 
@@ -42,7 +42,7 @@ def stamp() -> dict:
 def test_it_is_the_graders_preflight() -> None:
     """One implementation: the check and grading call the same pre-flight function."""
     assert check.preflight is submission.preflight
-    assert autograder.pipeline.grade.preflight is submission.preflight
+    assert autograder.pipeline.submissions.preflight is submission.preflight
 
 
 def test_untouched_release_is_accepted_and_nothing_passes(tmp_path: Path) -> None:
@@ -80,7 +80,7 @@ def test_an_edited_test_cell_is_reported_and_checked_as_released(tmp_path: Path)
     """Weakening a visible test changes nothing: the check runs the release's test."""
     release = nbformat.reads(release_bytes().decode(), as_version=4)
     for cell in release.cells:
-        if submission.grade_id(cell) == "test_dense_forward":
+        if notebooks.grade_id(cell) == "test_dense_forward":
             cell.source = "pass"
     report = check.check_notebook(saved(tmp_path, nbformat.writes(release).encode()))
     assert any("restored the edited locked cell test_dense_forward" in r for r in report.repairs)
@@ -149,4 +149,4 @@ def test_every_release_says_how_many_hidden_checks() -> None:
         assert stamped["hidden_checks"] >= len(stamped["hidden_parts"]) > 0
         assert source.count("BEGIN HIDDEN TESTS") >= len(stamped["hidden_parts"])
         cells = json.loads(path.read_text())["cells"]
-        assert submission.grade_id(cells[-1]) == submission.CHECK_CELL
+        assert notebooks.grade_id(cells[-1]) == notebooks.CHECK_CELL

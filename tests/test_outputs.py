@@ -21,13 +21,13 @@ from pathlib import Path
 
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
+from support import ASSIGNMENT, grader, new_course, notebook, submit
 
 from autograder import samples
-from autograder.outputs.export import Part, distribution_figure
+from autograder.outputs.export import GradedPart, distribution_figure
 from autograder.outputs.feedback import CELL_LIMIT, ImageBudget, decode_image, outputs_html
 from autograder.testing import edit_cell
 from autograder.text import clean_text, markdown_html, safe_url
-from tests.test_autograder_cli import ASSIGNMENT, grader, new_course, notebook, submit
 
 pytestmark = [pytest.mark.autograder, pytest.mark.xdist_group("outputs")]
 
@@ -245,7 +245,7 @@ def test_report_fits_and_reviews_rejected_and_repaired(hostile: Path) -> None:
     assert "<td>stripped</td>" in review and "repaired: " in review
     for png in (hostile / "out").glob("*.png"):
         assert png_width(png) <= 1200
-    assert png_width_of(distribution_figure([Part("a", f"p{i}", 1.0) for i in range(9)])) <= 1200
+    assert png_width_of(distribution_figure([GradedPart("a", f"p{i}", 1.0) for i in range(9)])) <= 1200
 
 
 def test_hardest_parts_count_real_attempts_only(hostile: Path) -> None:
@@ -281,8 +281,7 @@ def collected(course: Path) -> list[str]:
     return sorted(p.parent.parent.name for p in (course / "submitted").rglob("exercises.ipynb"))
 
 
-def test_collect_skips_symlinks_and_special_files(tmp_path: Path) -> None:
-    course = new_course(tmp_path / "course")
+def test_collect_skips_symlinks_and_special_files(course: Path, tmp_path: Path) -> None:
     data = samples.to_bytes(notebook(course, "source"))
     inbox = tmp_path / "inbox"
     (inbox / "elsewhere").mkdir(parents=True)
@@ -308,8 +307,7 @@ def test_collect_skips_symlinks_and_special_files(tmp_path: Path) -> None:
     assert "big_exercises.ipynb: larger than 20 MB" in out
 
 
-def test_collect_rejects_traversal_symlinks_and_bombs_in_zips(tmp_path: Path) -> None:
-    course = new_course(tmp_path / "course")
+def test_collect_rejects_traversal_symlinks_and_bombs_in_zips(course: Path, tmp_path: Path) -> None:
     data = samples.to_bytes(notebook(course, "source"))
     archive = tmp_path / "download.zip"
     link = zipfile.ZipInfo("link_exercises.ipynb")
