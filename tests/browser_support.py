@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
+from support import skip_or_fail
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -44,7 +45,7 @@ SERVER_START_TIMEOUT = 60.0
 
 
 def require_browser() -> None:
-    """Skip (or fail, with ``REQUIRE_BROWSER=1``) when Chromium or Playwright is missing."""
+    """Skip (or fail, with ``REQUIRE_BROWSER`` set) when Chromium or Playwright is missing."""
     missing = []
     if not CHROMIUM.exists():
         missing.append(f"{CHROMIUM} (apt-get install chromium)")
@@ -53,10 +54,7 @@ def require_browser() -> None:
     except ImportError:
         missing.append("the playwright package (pip install -e '.[dev]')")
     if missing:
-        message = "browser tests need " + " and ".join(missing)
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        skip_or_fail("browser tests need " + " and ".join(missing), "REQUIRE_BROWSER")
 
 
 def chromium(playwright, user_data_dir: Path):

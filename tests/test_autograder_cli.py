@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import csv
-import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -16,86 +14,26 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from support import (
+    ASSIGNMENT,
+    CLEAN_EXPECTED,
+    FULL,
+    ZERO,
+    grader,
+    new_course,
+    notebook,
+    results,
+    submit,
+    submit_clean,
+)
 
 from autograder import samples
 from autograder.pipeline.release import secret_lines
-from autograder.pipeline.tasks import Flag
 from autograder.testing import edit_cell
 
 pytestmark = [pytest.mark.autograder, pytest.mark.xdist_group("autograder_cli")]
 
-FIXTURE = Path(__file__).parent / "fixtures" / "course"
-ASSIGNMENT = "00-numpy-basics"
-FULL = {"test_relu": 1.0, "test_softmax": 2.0, "test_mse": 2.0}
-ZERO = dict.fromkeys(FULL, 0.0)
 EXPECTED_VALUES = ("7.25", "8.5625", "0.09003057", "0.66524096")
-
-
-def grader(course: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run ``grader`` on ``course`` with this interpreter's tools on PATH."""
-    env = {k: v for k, v in os.environ.items() if k != "NN_COURSE_DB_URL"}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    return subprocess.run(
-        [sys.executable, "-m", "autograder.cli", *args, "--course-dir", str(course)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def new_course(folder: Path) -> Path:
-    """A fresh copy of the fixture course with its committed release."""
-    shutil.copytree(
-        FIXTURE, folder, ignore=shutil.ignore_patterns("gradebook.db", "submitted", ".grader")
-    )
-    return folder
-
-
-def notebook(course: Path, step: str) -> nbformat.NotebookNode:
-    """The fixture's exercises notebook from ``source`` or ``release``."""
-    return nbformat.read(course / step / ASSIGNMENT / "exercises.ipynb", as_version=4)
-
-
-def submit(course: Path, student: str, data: bytes, name: str = "exercises.ipynb") -> None:
-    """Place a student's file in ``submitted/``."""
-    folder = course / "submitted" / student / ASSIGNMENT
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(data)
-
-
-def submit_clean(course: Path) -> None:
-    """The reference, the untouched release and two plausible bugs."""
-    source = notebook(course, "source")
-    submit(course, "ref", samples.to_bytes(source))
-    submit(course, "untouched", samples.to_bytes(notebook(course, "release")))
-    bugs = samples.mutants(source)
-    submit(course, "bug-relu", samples.to_bytes(bugs["minimum-instead-of-maximum"]))
-    submit(course, "bug-mse", samples.to_bytes(bugs["sum-instead-of-mean"]))
-
-
-def results(course: Path) -> dict[str, dict]:
-    """The recorded results per student: status, scores, flags."""
-    with sqlite3.connect(course / "gradebook.db") as db:
-        rows = db.execute("select student, status, scores, flags from grader_results").fetchall()
-    return {
-        s: {"status": st, "scores": json.loads(sc), "flags": stored_flags(f)}
-        for s, st, sc, f in rows
-    }
-
-
-def stored_flags(text: str) -> list[str]:
-    """The flags of a ``grader_results`` row, as the summary table prints them."""
-    return [str(Flag.from_json(flag)) for flag in json.loads(text)]
-
-
-CLEAN_EXPECTED = {
-    "ref": FULL,
-    "untouched": ZERO,
-    "bug-relu": {**FULL, "test_relu": 0.0},
-    "bug-mse": {**FULL, "test_mse": 0.0},
-}
 
 
 @pytest.fixture(scope="module")
@@ -228,8 +166,7 @@ def test_export_writes_sorted_csv_and_report(mixed_run) -> None:
     assert (course / "out" / f"{ASSIGNMENT}-distributions.png").stat().st_size > 1000
 
 
-def test_killed_run_resumes_without_duplicates(tmp_path: Path) -> None:
-    course = new_course(tmp_path / "course")
+def test_killed_run_resumes_without_duplicates(course: Path) -> None:
     source = samples.to_bytes(notebook(course, "source"))
     release = samples.to_bytes(notebook(course, "release"))
     students = {f"s{i}": (source if i % 2 else release) for i in range(8)}
@@ -279,8 +216,7 @@ LOOP = "while True:\n        pass\n    return np.maximum"
 STUBBORN = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n"
 
 
-def test_infinite_loops_are_bounded(tmp_path: Path) -> None:
-    course = new_course(tmp_path / "course")
+def test_infinite_loops_are_bounded(course: Path) -> None:
     submit(course, "ref", samples.to_bytes(notebook(course, "source")))
     loop = edit_cell(notebook(course, "source"), "relu", "return np.maximum", LOOP)
     submit(course, "loop", samples.to_bytes(loop))
@@ -300,8 +236,7 @@ def test_infinite_loops_are_bounded(tmp_path: Path) -> None:
     assert any(f.startswith("stopped: ") for f in final["stubborn"]["flags"])
 
 
-def test_failed_grading_is_retried_and_nothing_else(tmp_path: Path) -> None:
-    course = new_course(tmp_path / "course")
+def test_failed_grading_is_retried_and_nothing_else(course: Path) -> None:
     submit(course, "ref", samples.to_bytes(notebook(course, "source")))
     assert grader(course, "grade", "--jobs", "2").returncode == 0
     crash = edit_cell(
@@ -323,8 +258,7 @@ def test_failed_grading_is_retried_and_nothing_else(tmp_path: Path) -> None:
     assert found["scores"] == {**FULL, "test_relu": 0.0}
 
 
-def test_collect_takes_only_exercise_notebooks(tmp_path: Path) -> None:
-    course = new_course(tmp_path / "course")
+def test_collect_takes_only_exercise_notebooks(course: Path, tmp_path: Path) -> None:
     data = samples.to_bytes(notebook(course, "source"))
     archive = tmp_path / "download.zip"
     with zipfile.ZipFile(archive, "w") as zf:
@@ -354,8 +288,7 @@ def test_collect_takes_only_exercise_notebooks(tmp_path: Path) -> None:
     assert "bob: bob_exercises (1).ipynb (renamed)" in out
 
 
-def test_release_check_catches_out_of_date_and_leaks(tmp_path: Path) -> None:
-    course = new_course(tmp_path / "course")
+def test_release_check_catches_out_of_date_and_leaks(course: Path) -> None:
     assert grader(course, "release", "--check").returncode == 0
     released = course / "release" / ASSIGNMENT / "exercises.ipynb"
     text = released.read_text()
@@ -372,8 +305,7 @@ def test_release_check_catches_out_of_date_and_leaks(tmp_path: Path) -> None:
     assert released.read_text() == text
 
 
-def test_malformed_files_are_rejected_one_by_one_and_stop_no_run(tmp_path: Path) -> None:
-    course = new_course(tmp_path / "course")
+def test_malformed_files_are_rejected_one_by_one_and_stop_no_run(course: Path) -> None:
     submit(course, "ref", samples.to_bytes(notebook(course, "source")))
     huge_int = edit_cell(
         notebook(course, "source"), "relu", "def relu", "x = 1" + "0" * 100_000 + "\ndef relu"

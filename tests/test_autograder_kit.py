@@ -8,7 +8,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_autograder_cli import ASSIGNMENT, new_course
+from support import ASSIGNMENT, new_course
 
 from autograder.pipeline.coursedir import load_course
 from autograder.pipeline.gradebook import Recorder, assignment_cells

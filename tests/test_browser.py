@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import importlib.util
 import io
 import os
 import re
@@ -45,6 +44,7 @@ from browser_support import (
     visit,
 )
 from student_env import StudentEnv, student_env
+from support import specs
 
 from autograder.nbgrader_hooks import AUTOGRADE_REFUSED, FEEDBACK_REFUSED
 from autograder.testing import edit_cell
@@ -161,10 +161,7 @@ def submit(course: Path, student: str, notebook: nbformat.NotebookNode) -> None:
 
 def bug_edit(name: str) -> dict[str, str]:
     """The edit of the bug called ``name`` in ``tests/bugs/bugs_02.py``."""
-    spec = importlib.util.spec_from_file_location("bugs_02", REPO / "tests" / "bugs" / "bugs_02.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    bug = next(b for b in module.BUGS if b["name"] == name)
+    bug = next(b for b in specs("bugs")[ASSIGNMENT] if b["name"] == name)
     return {"cell_grade_id": bug["cell"], "old": bug["old"], "new": bug["new"]}
 
 

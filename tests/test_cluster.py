@@ -7,7 +7,16 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from test_autograder_cli import (
+from attacks import (
+    BOUNDARY,
+    REACH_AND_PATCH,
+    RESULT_OBJECTS,
+    REVIEWED,
+    runtime_attacks,
+    tampered,
+    with_relu,
+)
+from support import (
     CLEAN_EXPECTED,
     FULL,
     grader,
@@ -17,6 +26,8 @@ from test_autograder_cli import (
     submit,
     submit_clean,
 )
+
+from autograder import samples
 
 pytestmark = pytest.mark.autograder
 
@@ -43,17 +54,6 @@ def test_dask_cluster_grades_like_local_workers(tmp_path: Path) -> None:
 def test_dask_cluster_grades_attacks_like_local_workers(tmp_path: Path) -> None:
     """A sample of every attack class gets the same result on a LocalCluster as locally."""
     from distributed import LocalCluster
-    from test_hostile import (
-        BOUNDARY,
-        REACH_AND_PATCH,
-        RESULT_OBJECTS,
-        REVIEWED,
-        runtime_attacks,
-        tampered,
-        with_relu,
-    )
-
-    from autograder import samples
 
     local = new_course(tmp_path / "local")
     source = notebook(local, "source")

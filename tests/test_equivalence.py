@@ -11,7 +11,6 @@ and, by default, on the first bug and the first fairness solution of each module
 from __future__ import annotations
 
 import copy
-import importlib.util
 import os
 import tempfile
 from pathlib import Path
@@ -20,7 +19,7 @@ import nbformat
 import pytest
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
-from test_fairness import SOLUTIONS, apply
+from support import apply_solution, specs
 
 from autograder.pipeline.coursedir import REPO_ROOT
 from autograder.runtime.kernel import KernelSession, Limits
@@ -36,28 +35,17 @@ MODULES = sorted(
 )
 
 
-def bugs(module: str) -> list:
-    path = REPO_ROOT / "tests" / "bugs" / f"bugs_{module[:2]}.py"
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    loaded = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(loaded)
-    return loaded.BUGS if FULL else loaded.BUGS[:1]
-
-
 def cases() -> list:
+    bugs, solutions = specs("bugs"), specs("fairness")
     out = []
     for module in MODULES:
         out.append(pytest.param(module, "source", None, id=f"{module}-source"))
         out.append(pytest.param(module, "release", None, id=f"{module}-release"))
-        for i, bug in enumerate(bugs(module)):
+        for i, bug in enumerate(bugs[module] if FULL else bugs[module][:1]):
             out.append(pytest.param(module, "bug", bug, id=f"{module}-bug{i}"))
-    fair = [p for p in SOLUTIONS]
-    seen = set()
-    for param in fair:
-        module, solution = param.values
-        if FULL or module not in seen:
-            seen.add(module)
-            out.append(pytest.param(module, "fair", solution, id=f"fair-{param.id}"))
+    for module, entries in solutions.items():
+        for i, solution in enumerate(entries if FULL else entries[:1]):
+            out.append(pytest.param(module, "fair", solution, id=f"fair-{module}-{i}"))
     return out
 
 
@@ -68,7 +56,7 @@ def notebook_for(module: str, kind: str, detail) -> nbformat.NotebookNode:
     if kind == "bug":
         edit_cell(nb, detail["cell"], detail["old"], detail["new"])
     elif kind == "fair":
-        apply(nb, detail)
+        apply_solution(nb, detail)
     return nb
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.util
 import json
 import os
 import pwd
@@ -35,6 +34,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from support import skip_or_fail, specs
 
 from autograder.pipeline.coursedir import REPO_ROOT
 from autograder.testing import edit_cell
@@ -44,7 +44,7 @@ pytestmark = pytest.mark.exchange
 REPO = REPO_ROOT
 ASSIGNMENT = "02-forward"
 COURSE_ID = "nn-course"
-REQUIRED = os.environ.get("REQUIRE_EXCHANGE") == "1"
+REQUIRE_ENV = "REQUIRE_EXCHANGE"
 STUDENT_CONFIG = """\
 import os
 
@@ -109,12 +109,6 @@ FALLBACK_VENV = Path("/tmp/nn-exchange-venv")
 STEP_SECONDS = 300
 
 
-def need(condition: object, reason: str) -> None:
-    """Skip (or with ``REQUIRE_EXCHANGE=1`` fail) unless ``condition``."""
-    if not condition:
-        (pytest.fail if REQUIRED else pytest.skip)(reason)
-
-
 class FallbackEnv:
     """A student venv from Debian's Python with nbgrader alone, without ``tests/student_env.py``.
 
@@ -133,8 +127,10 @@ class FallbackEnv:
 @pytest.fixture(scope="module")
 def student_tools():
     """The student environment: world-readable, its ``nbgrader`` on ``PATH``."""
-    need(os.geteuid() == 0, "the exchange test runs as root (it creates users)")
-    need(shutil.which("useradd") and shutil.which("runuser"), "no useradd or runuser")
+    if os.geteuid() != 0:
+        skip_or_fail("the exchange test runs as root (it creates users)", REQUIRE_ENV)
+    if not (shutil.which("useradd") and shutil.which("runuser")):
+        skip_or_fail("no useradd or runuser", REQUIRE_ENV)
     try:
         from student_env import student_env
     except ModuleNotFoundError as exc:
@@ -276,10 +272,7 @@ def answers(bug: dict | None = None) -> dict[str, str]:
 
 def first_bug() -> dict:
     """The first plausible bug of module 02 (tests/bugs/bugs_02.py)."""
-    spec = importlib.util.spec_from_file_location("bugs_02", REPO / "tests/bugs/bugs_02.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.BUGS[0]
+    return specs("bugs")[ASSIGNMENT][0]
 
 
 def work(session: Session, solution: dict[str, str]) -> None:

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_autograder_cli import (
+from support import (
     ASSIGNMENT,
     FULL,
     grader,

@@ -1,19 +1,21 @@
-"""Every module's notebooks, judged by nbgrader itself.
+"""Every module's notebooks, graded as ``grader grade`` grades a submission.
 
 For each ``source/NN-*/``: the committed release matches a fresh generation and leaks
 nothing; the source exercises, submitted as a student's, get full marks; the untouched
 release gets zero on every test cell; and each plausible bug listed in
 ``tests/bugs/bugs_NN.py`` (``BUGS``: ``cell``, ``old``, ``new``, ``loses``) loses points on the
-test cells it names. That every notebook runs in a fresh kernel is nbval's part of
-``make test`` (``tests/nbval_course.py``).
+test cells it names. Grading is :func:`autograder.testing.autograde`: the grader's pre-flight
+and its trusted runtime (test cells from the source run in this process, the student's cells
+in a kernel), not nbgrader's autograde. That every notebook runs in a fresh kernel is nbval's
+part of ``make test`` (``tests/nbval_course.py``).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 
 import pytest
+from support import specs
 
 from autograder.pipeline.coursedir import REPO_ROOT
 from autograder.pipeline.release import release_differences, release_leaks
@@ -34,16 +36,13 @@ def load_bugs() -> list:
     still shows every graded function catching a mistake, in a third of the time.
     """
     bugs = []
+    found = specs("bugs")
     for module in MODULES:
-        path = REPO_ROOT / "tests" / "bugs" / f"bugs_{module[:2]}.py"
-        if path.is_file():
-            spec = importlib.util.spec_from_file_location(f"bugs_{module[:2]}", path)
-            loaded = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(loaded)
-            first_per_cell = {b["cell"]: i for i, b in reversed(list(enumerate(loaded.BUGS)))}
+        if module in found:
+            first_per_cell = {b["cell"]: i for i, b in reversed(list(enumerate(found[module])))}
             bugs += [
                 pytest.param(module, b, id=f"{module}-{i}")
-                for i, b in enumerate(loaded.BUGS)
+                for i, b in enumerate(found[module])
                 if not QUICK or first_per_cell[b["cell"]] == i
             ]
     return bugs

@@ -245,7 +245,9 @@ def test_report_fits_and_reviews_rejected_and_repaired(hostile: Path) -> None:
     assert "<td>stripped</td>" in review and "repaired: " in review
     for png in (hostile / "out").glob("*.png"):
         assert png_width(png) <= 1200
-    assert png_width_of(distribution_figure([GradedPart("a", f"p{i}", 1.0) for i in range(9)])) <= 1200
+    assert (
+        png_width_of(distribution_figure([GradedPart("a", f"p{i}", 1.0) for i in range(9)])) <= 1200
+    )
 
 
 def test_hardest_parts_count_real_attempts_only(hostile: Path) -> None:

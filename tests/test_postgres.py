@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_autograder_cli import (
+from support import (
     ASSIGNMENT,
     CLEAN_EXPECTED,
     FULL,
@@ -26,6 +26,7 @@ from test_autograder_cli import (
     grader,
     new_course,
     notebook,
+    skip_or_fail,
     submit,
     submit_clean,
 )
@@ -40,20 +41,9 @@ PG_ENV = "NN_COURSE_TEST_PG_URL"
 REQUIRE_ENV = "REQUIRE_POSTGRES"
 
 
-def required() -> bool:
-    return os.environ.get(REQUIRE_ENV, "") not in ("", "0")
-
-
-def need(problem: str) -> None:
-    """Skip (visibly) for ``problem``; fail instead when ``REQUIRE_POSTGRES=1``."""
-    if required():
-        pytest.fail(f"{REQUIRE_ENV} is set but {problem}")
-    pytest.skip(problem)
-
-
 def need_psycopg() -> None:
     if importlib.util.find_spec("psycopg") is None:
-        need('psycopg is not installed (pip install -e ".[postgres]")')
+        skip_or_fail('psycopg is not installed (pip install -e ".[postgres]")', REQUIRE_ENV)
 
 
 def one_line_error(proc, *expected: str) -> str:
@@ -118,8 +108,9 @@ def pg_url() -> Iterator[str]:
     """A URL to a new, empty database on the test server, dropped afterwards."""
     base = os.environ.get(PG_ENV)
     if not base:
-        need(
-            f"no PostgreSQL server: set {PG_ENV} (e.g. postgresql:///postgres?host=/run/postgresql)"
+        skip_or_fail(
+            f"no PostgreSQL server: set {PG_ENV} (e.g. postgresql:///postgres?host=/run/postgresql)",
+            REQUIRE_ENV,
         )
     need_psycopg()
     from sqlalchemy import create_engine, text

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from nbgrader.api import Gradebook
-from test_autograder_cli import grader, new_course
+from support import grader
 
 pytestmark = pytest.mark.autograder
 
@@ -26,8 +26,9 @@ def students(course: Path) -> dict[str, tuple]:
         return {s.id: (s.first_name, s.last_name, s.email) for s in gb.students}
 
 
-def test_roster_creates_students_with_names_and_reports_bad_rows(tmp_path: Path) -> None:
-    course = new_course(tmp_path / "course")
+def test_roster_creates_students_with_names_and_reports_bad_rows(
+    course: Path, tmp_path: Path
+) -> None:
     roster = tmp_path / "students.csv"
     roster.write_text(ROSTER, encoding="utf-8")
     done = grader(course, "roster", str(roster))
@@ -58,9 +59,8 @@ def test_roster_creates_students_with_names_and_reports_bad_rows(tmp_path: Path)
     ids=["missing-column", "empty", "utf16"],
 )
 def test_a_bad_roster_is_one_line_and_imports_nothing(
-    tmp_path: Path, content: bytes, message: str
+    course: Path, tmp_path: Path, content: bytes, message: str
 ) -> None:
-    course = new_course(tmp_path / "course")
     roster = tmp_path / "students.csv"
     roster.write_bytes(content)
     done = grader(course, "roster", str(roster))

@@ -1,0 +1,251 @@
+"""Hostile submissions to the fixture course, by attack class, for the grader's tests.
+
+``tests/test_hostile.py`` grades all of them in one run beside clean students; ``tests/
+test_cluster.py`` grades a sample of each class on a Dask cluster. An attack is the source of
+the ``relu`` answer cell (:func:`with_relu` makes the submission), keyed by the student who
+submits it; it earns the relu test's point only if its cheat worked. :func:`runtime_attacks`
+aims at paths of one course, :func:`tampered` returns whole submissions that re-tag, skip or
+rename the graded cells, and :data:`ALWAYS_EQUAL` answers ``mse`` (:func:`with_cell`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+
+from autograder import samples
+
+WRONG = "def relu(z):\n    return -z\n"
+RIGHT = "def relu(z):\n    return np.maximum(z, 0.0)\n"
+
+
+def cheat_if(condition: str, setup: str = "") -> str:
+    """A relu cell that is right only when ``condition`` holds, i.e. when the cheat worked."""
+    return f"{setup}\ndef relu(z):\n    return np.maximum(z, 0.0) if {condition} else -z\n"
+
+
+def agent_hack(body: str) -> str:
+    """Replace the kernel's request loop by ``body`` (a function of the agent module ``A``)."""
+    return (
+        f"{WRONG}import sys\nA = sys.modules['_grader_agent']\n"
+        f"def _serve():\n{body}\nA.serve = _serve\n"
+    )
+
+
+REACH_AND_PATCH = {
+    "input-transformer": "get_ipython().input_transformers_cleanup.append(lambda ls: ['pass\\n'])\n"
+    + WRONG,
+    "custom-exc": f"get_ipython().set_custom_exc((AssertionError,), lambda *a, **k: None)\n{WRONG}",
+    "hidden-traceback": f"ip = get_ipython()\nip.showtraceback = lambda *a, **k: None\n{WRONG}",
+    "frames": "import sys\nf = sys._getframe()\nwhile f.f_back: f = f.f_back\n"
+    "f.f_globals['relu_ok'] = True\n" + WRONG,
+    "sys-from-numpy": f"np.core.multiarray.__dict__.get('sys', None)\n{WRONG}",
+    "patch-allclose": f"np.allclose = lambda *a, **k: True\n{WRONG}",
+    "patch-testing": f"np.testing.assert_allclose = print\n{WRONG}",
+    "patch-where": f"np.where = lambda *a, **k: -a[1]\n{WRONG}",
+    "plant-module": f"import sys\nsys.modules['numpy'] = sys\n{WRONG}",
+    "patch-course": "import course.grading, course.activations\n"
+    "course.grading.check_close = lambda *a, **k: None\n"
+    "course.activations.relu = lambda z: -z\n" + WRONG,
+    "exec-evasion": f"exec('import course')\n{WRONG}",
+}
+"""Scratch code that reaches or patches the interpreter: harmless outside graded functions."""
+
+RESULT_OBJECTS = {
+    "lying-array": "class Liar:\n    def __array__(self, *a, **k):\n"
+    "        return np.zeros((4, 5))\n    def __eq__(self, other): return True\n"
+    "def relu(z):\n    return Liar()\n",
+    "ndarray-subclass": "class Eq(np.ndarray):\n"
+    "    def __eq__(self, o): return np.ones(self.shape, bool)\n"
+    "def relu(z):\n    return (-z).view(Eq)\n",
+    "generator": "def relu(z):\n    return (v for v in [np.maximum(z, 0)])\n",
+    "huge-result": "def relu(z):\n    return np.zeros(10**8)\n",
+    "deep-result": "def relu(z):\n    out = []\n    for _ in range(10000):\n        out = [out]\n"
+    "    return out\n",
+}
+"""Results that are not plain data stay in the kernel: tests see a handle and fail."""
+
+BOUNDARY = {
+    "agent-garbage": agent_hack("    get_ipython().kernel.raw_input('{not json')"),
+    "agent-bad-npy": agent_hack(
+        "    import json, base64\n"
+        "    bad = b'\\x93NUMPY\\x01\\x00v\\x00{\\'descr\\': \\'|O\\'}'\n"
+        "    bad = base64.b64encode(bad).decode()\n"
+        "    ready = json.dumps({'m': {'op': 'ready'}, 'b': []})\n"
+        "    get_ipython().kernel.raw_input(ready)\n"
+        "    result = {'op': 'result', 'value': ['a', 0, 0], 'sync': ['d', 0, []]}\n"
+        "    msg = json.dumps({'m': result, 'b': [bad]})\n"
+        "    get_ipython().kernel.raw_input(msg)"
+    ),
+    "agent-silent": agent_hack("    while True:\n        pass"),
+    "agent-forged-true": agent_hack(
+        "    import json\n"
+        "    ready = json.dumps({'m': {'op': 'ready'}, 'b': []})\n"
+        "    result = {'op': 'result', 'value': ['b', 1], 'sync': ['d', 0, []]}\n"
+        "    true = json.dumps({'m': result, 'b': []})\n"
+        "    get_ipython().kernel.raw_input(ready)\n"
+        "    while True:\n        get_ipython().kernel.raw_input(true)"
+    ),
+}
+"""A kernel that answers garbage, a malformed array, nothing, or ``True`` to everything."""
+
+
+def runtime_attacks(course: Path) -> dict[str, str]:
+    """Attacks on files and the machine, which the sandbox and the caps must stop."""
+    planted = course / "planted.txt"
+    return {
+        "read-source": cheat_if(f"os.path.exists({str(course / 'source')!r})", "import os"),
+        "read-other": cheat_if(
+            f"os.path.exists({str(course / 'submitted' / 'ref')!r})", "import os"
+        ),
+        "write-gradebook": cheat_if(
+            "WROTE", GRADEBOOK_ATTACK.format(db=str(course / "gradebook.db"))
+        ),
+        "write-outside": cheat_if(
+            "WROTE", f"import os\nWROTE = os.system('echo x > {planted}') == 0"
+        ),
+        "plant-symlinks": PLANT.format(
+            db=str(course / "gradebook.db"),
+            source=str(course / "source"),
+            ref=str(course / "submitted" / "ref"),
+        )
+        + WRONG,
+        "poison-connection-file": POISON.format(db=str(course / "gradebook.db")) + WRONG,
+        "fill-disk": "with open('big', 'wb') as f:\n    for _ in range(300):\n"
+        "        f.write(b'0' * 2**20)\n" + WRONG,
+        "sys-exit": f"import sys\n{WRONG}sys.exit(0)\n",
+        "os-exit": f"import os\n{WRONG}os._exit(0)\n",
+        "loop": "def relu(z):\n    while True:\n        pass\n",
+        "loop-ignoring-sigint": "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "def relu(z):\n    while True:\n        pass\n",
+        "memory-bomb": f"{RIGHT}hog = np.ones((2**16, 2**16))\n",
+    }
+
+
+PLANT = """import os
+for i, target in enumerate([{db!r}, {source!r}, {ref!r}, '/dev/zero', '../../gradebook.db']):
+    for name in (f'link{{i}}', f'../link{{i}}', f'../../link{{i}}', f'/tmp/link{{i}}'):
+        try:
+            os.symlink(target, name)
+        except OSError:
+            pass
+"""
+POISON = """import os, sys
+cf = sys.argv[sys.argv.index('-f') + 1]
+folder = os.path.dirname(cf)
+for path in [cf, os.path.join(folder, '..', 'kernel.json')]:
+    attempts = [os.remove, lambda p: os.symlink({db!r}, p), lambda p: open(p, 'w').write('{{}}')]
+    for attempt in attempts:
+        try:
+            attempt(path)
+        except OSError:
+            pass
+"""
+GRADEBOOK_ATTACK = """import os, sqlite3
+WROTE = False
+for path in [{db!r}, '../../../gradebook.db']:
+    try:
+        db = sqlite3.connect(str(path))
+        db.execute('update grade set manual_score = 99')
+        db.commit()
+        WROTE = True
+    except Exception:
+        pass
+"""
+
+
+def with_relu(source_nb: nbformat.NotebookNode, code: str) -> bytes:
+    """The reference notebook with the relu answer cell replaced by ``code``."""
+    edited = nbformat.from_dict(json.loads(nbformat.writes(source_nb)))
+    for cell in edited.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "relu":
+            cell.source = code
+    return samples.to_bytes(edited)
+
+
+def tampered(source_nb: nbformat.NotebookNode) -> dict[str, bytes]:
+    """Submissions that re-tag, skip, empty or rename what is graded around a wrong relu."""
+
+    def variant(edit) -> bytes:
+        nb = nbformat.reads(with_relu(source_nb, WRONG).decode(), as_version=4)
+        for index, cell in enumerate(nb.cells):
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            replacement = edit(gid, cell)
+            if replacement is not None:
+                nb.cells[index] = replacement
+        return samples.to_bytes(nb)
+
+    def raw(gid, cell):
+        if gid == "test_relu":
+            return nbformat.v4.new_raw_cell(cell.source, metadata=cell.metadata)
+        return None
+
+    def markdown(gid, cell):
+        if gid == "test_relu":
+            return nbformat.v4.new_markdown_cell("skipped", metadata=cell.metadata)
+        return None
+
+    def as_answer(gid, cell):
+        if gid == "test_relu":
+            cell.source = "pass"
+            cell.metadata["nbgrader"].update(solution=True, grade=False, points=0)
+        return None
+
+    def skip_tags(gid, cell):
+        if gid == "test_relu":
+            cell.metadata["tags"] = ["skip-execution", "raises-exception", "remove-cell"]
+            cell.metadata["nbgrader"].update(grade=False, schema_version=1)
+            cell.metadata["jupyter"] = {"source_hidden": True}
+        return None
+
+    def renamed(gid, cell):
+        meta = cell.metadata.get("nbgrader", {})
+        if gid == "test_relu":
+            cell.source = "pass"
+            meta.update(points=100, schema_version=4)
+        elif gid == "test_mse":
+            meta["grade_id"] = "test_mine"
+        return None
+
+    def relu_as_setup(gid, cell):
+        if gid == "relu":
+            cell.source = RIGHT
+            cell.metadata["nbgrader"].update(grade_id="setup", solution=False, locked=True)
+        return None
+
+    deleted = samples.without_cell(
+        nbformat.reads(with_relu(source_nb, WRONG).decode(), as_version=4), "test_relu"
+    )
+    return {
+        "test-as-raw": variant(raw),
+        "test-as-markdown": variant(markdown),
+        "test-as-answer": variant(as_answer),
+        "test-skip-tags": variant(skip_tags),
+        "test-renamed-and-repointed": variant(renamed),
+        "relu-tagged-as-setup": variant(relu_as_setup),
+        "test-deleted": deleted,
+    }
+
+
+ALWAYS_EQUAL = (
+    "class Same(float):\n    def __eq__(self, other): return True\n"
+    "    def __sub__(self, other): return 0.0\n    def __abs__(self): return 0.0\n"
+    "def mse(y_true, y_pred):\n    return Same(1.0)\n"
+)
+REVIEWED = {
+    "alias-ref": "from course.activations import relu\n",
+    "wrap-ref": "import course.activations as ca\n\ndef relu(z):\n    return ca.relu(z)\n",
+    "getattr-ref": "import course.activations as ca\n\ndef relu(z):\n"
+    "    return getattr(ca, 're' + 'lu')(z)\n",
+}
+"""Graded functions that use the reference: right answers, held back for review."""
+
+
+def with_cell(source_nb: nbformat.NotebookNode, grade_id: str, code: str) -> bytes:
+    edited = nbformat.from_dict(json.loads(nbformat.writes(source_nb)))
+    for cell in edited.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            cell.source = code
+    return samples.to_bytes(edited)

@@ -1,0 +1,176 @@
+"""Helpers the test modules share: the fixture course, environment-gated tests, spec files.
+
+Plain functions, imported as ``from support import ...`` (the fixtures built on them are in
+``tests/conftest.py``):
+
+- **the fixture course** (``tests/fixtures/course``, one assignment, :data:`ASSIGNMENT`, with
+  three graded parts): :func:`new_course` copies it, :func:`submit` and :func:`submit_clean`
+  place submissions, :func:`grader` runs the command line on it and :func:`results` reads
+  back what grading recorded;
+- :func:`skip_or_fail` for tests that need something the machine may lack (bubblewrap,
+  PostgreSQL, Chromium, root for the exchange): skipped, or failed where CI asks for them;
+- :func:`specs` loads the course's spec files, the plausible bugs ``tests/bugs/bugs_NN.py``
+  and the correct solutions ``tests/fairness/fair_NN.py``; :func:`apply_solution` writes one
+  such solution into a notebook.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Literal, NoReturn
+
+import nbformat
+import pytest
+
+from autograder import samples
+from autograder.pipeline.coursedir import REPO_ROOT
+from autograder.pipeline.tasks import Flag
+from course.notebooks import grade_id
+
+TESTS = Path(__file__).resolve().parent
+
+# -- the fixture course --------------------------------------------------------------------
+FIXTURE = TESTS / "fixtures" / "course"
+ASSIGNMENT = "00-numpy-basics"
+FULL = {"test_relu": 1.0, "test_softmax": 2.0, "test_mse": 2.0}
+ZERO = dict.fromkeys(FULL, 0.0)
+CLEAN_EXPECTED = {
+    "ref": FULL,
+    "untouched": ZERO,
+    "bug-relu": {**FULL, "test_relu": 0.0},
+    "bug-mse": {**FULL, "test_mse": 0.0},
+}
+"""The scores of the students :func:`submit_clean` places."""
+
+
+def grader(course: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run ``grader`` on ``course`` with this interpreter's tools on PATH."""
+    env = {k: v for k, v in os.environ.items() if k != "NN_COURSE_DB_URL"}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return subprocess.run(
+        [sys.executable, "-m", "autograder.cli", *args, "--course-dir", str(course)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def new_course(folder: Path) -> Path:
+    """A fresh copy of the fixture course with its committed release."""
+    shutil.copytree(
+        FIXTURE, folder, ignore=shutil.ignore_patterns("gradebook.db", "submitted", ".grader")
+    )
+    return folder
+
+
+def notebook(course: Path, step: str) -> nbformat.NotebookNode:
+    """The fixture's exercises notebook from ``source`` or ``release``."""
+    return nbformat.read(course / step / ASSIGNMENT / "exercises.ipynb", as_version=4)
+
+
+def submit(course: Path, student: str, data: bytes, name: str = "exercises.ipynb") -> None:
+    """Place a student's file in ``submitted/``."""
+    folder = course / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(data)
+
+
+def submit_clean(course: Path) -> None:
+    """The reference, the untouched release and two plausible bugs (:data:`CLEAN_EXPECTED`)."""
+    source = notebook(course, "source")
+    submit(course, "ref", samples.to_bytes(source))
+    submit(course, "untouched", samples.to_bytes(notebook(course, "release")))
+    bugs = samples.mutants(source)
+    submit(course, "bug-relu", samples.to_bytes(bugs["minimum-instead-of-maximum"]))
+    submit(course, "bug-mse", samples.to_bytes(bugs["sum-instead-of-mean"]))
+
+
+def results(course: Path) -> dict[str, dict]:
+    """The recorded results per student: status, scores, flags."""
+    with sqlite3.connect(course / "gradebook.db") as db:
+        rows = db.execute("select student, status, scores, flags from grader_results").fetchall()
+    return {
+        s: {"status": st, "scores": json.loads(sc), "flags": stored_flags(f)}
+        for s, st, sc, f in rows
+    }
+
+
+def stored_flags(text: str) -> list[str]:
+    """The flags of a ``grader_results`` row, as the summary table prints them."""
+    return [str(Flag.from_json(flag)) for flag in json.loads(text)]
+
+
+# -- tests that need something the machine may lack ----------------------------------------
+def required(variable: str) -> bool:
+    """Whether ``variable`` (``REQUIRE_SANDBOX``, ...) is set to anything but ``""`` or ``0``."""
+    return os.environ.get(variable, "") not in ("", "0")
+
+
+def skip_or_fail(reason: str, variable: str) -> NoReturn:
+    """Skip the test with ``reason``; fail it instead when :func:`required` says ``variable``.
+
+    The variables are ``REQUIRE_SANDBOX``, ``REQUIRE_POSTGRES``, ``REQUIRE_BROWSER`` and
+    ``REQUIRE_EXCHANGE``: CI sets them, so that what it installed is tested, never skipped.
+    """
+    if required(variable):
+        pytest.fail(f"{reason} ({variable} is set)", pytrace=False)
+    pytest.skip(reason)
+
+
+# -- the course's spec files ---------------------------------------------------------------
+SPEC_FILES = {"bugs": ("bugs_", "BUGS"), "fairness": ("fair_", "SOLUTIONS")}
+
+
+def course_module(number: str) -> str | None:
+    """The course module ``source/NN-*`` numbered ``number`` (``"02"``), if there is one."""
+    found = sorted(p.name for p in (REPO_ROOT / "source").glob(f"{number}-*"))
+    return found[0] if found else None
+
+
+def specs(kind: Literal["bugs", "fairness"]) -> dict[str, list[dict]]:
+    """The spec files of ``kind``, keyed by the course module each is written for.
+
+    ``"bugs"``: ``BUGS`` of ``tests/bugs/bugs_NN.py``, plausible bugs, each
+    ``{"name", "cell", "old", "new", "loses"}`` (``old`` becomes ``new`` in the answer cell
+    ``cell``; the test cells named in ``loses`` must lose points). ``"fairness"``:
+    ``SOLUTIONS`` of ``tests/fairness/fair_NN.py``, correct solutions, each ``{"name",
+    "cells", "add"}`` (see :func:`apply_solution`). In the modules' order; a file whose
+    module is not in ``source/`` is left out.
+    """
+    prefix, variable = SPEC_FILES[kind]
+    found = {}
+    for path in sorted((TESTS / kind).glob(f"{prefix}[0-9][0-9].py")):
+        module = course_module(path.stem[-2:])
+        if module is None:
+            continue
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        loaded = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(loaded)
+        found[module] = getattr(loaded, variable)
+    return found
+
+
+def apply_solution(notebook: nbformat.NotebookNode, solution: dict) -> nbformat.NotebookNode:
+    """The notebook with a fairness solution's answer cells replaced and scratch cells added.
+
+    ``solution["cells"]`` maps grade ids to new sources; ``solution["add"]`` lists
+    ``(after_grade_id, source)`` code cells to insert. Edits ``notebook`` and returns it.
+    """
+    cells = {grade_id(c): c for c in notebook.cells if grade_id(c)}
+    for gid, source in solution.get("cells", {}).items():
+        if gid not in cells:
+            raise ValueError(f"no cell {gid}")
+        cells[gid].source = source
+    for after, source in solution.get("add", []):
+        index = next(i for i, c in enumerate(notebook.cells) if grade_id(c) == after)
+        notebook.cells.insert(index + 1, nbformat.v4.new_code_cell(source))
+    return notebook
