@@ -32,8 +32,7 @@ import nbformat
 
 from autograder import samples
 from autograder.demo import FIXTURE_COURSE
-from autograder.pipeline.coursedir import CONFIG_FILE, REPO_ROOT, load_course
-from course.notebooks import EXERCISES
+from autograder.pipeline.coursedir import CONFIG_FILE, REPO_ROOT, exercises_path, load_course
 
 TOTALS = """
 select sa.student_id, sum(coalesce(g.manual_score, g.auto_score, 0))
@@ -61,9 +60,9 @@ def make_course(
         shutil.copy(origin / CONFIG_FILE, folder / CONFIG_FILE)
     shutil.copytree(origin / "source" / module, folder / "source" / module)
     for i, data in enumerate(submissions):
-        target = folder / "submitted" / f"student{i:02d}" / module
-        target.mkdir(parents=True)
-        (target / f"{EXERCISES}.ipynb").write_bytes(data)
+        target = exercises_path(folder, "submitted", module, f"student{i:02d}")
+        target.parent.mkdir(parents=True)
+        target.write_bytes(data)
     return folder
 
 
@@ -73,8 +72,8 @@ def sample_submissions(origin: Path, module: str, count: int) -> list[bytes]:
         (Path(tmp) / CONFIG_FILE).write_text(PLAIN_CONFIG, encoding="utf-8")
         shutil.copytree(origin / "source" / module, Path(tmp) / "source" / module)
         run(["nbgrader", "generate_assignment", module, "--force"], Path(tmp))
-        release = nbformat.read(Path(tmp) / "release" / module / f"{EXERCISES}.ipynb", 4)
-    source = nbformat.read(origin / "source" / module / f"{EXERCISES}.ipynb", 4)
+        release = nbformat.read(exercises_path(Path(tmp), "release", module), 4)
+    source = nbformat.read(exercises_path(origin, "source", module), 4)
     kinds = [source, release, *samples.mutants(source).values()]
     return [samples.to_bytes(kinds[i % len(kinds)]) for i in range(count)]
 
