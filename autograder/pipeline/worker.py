@@ -57,7 +57,7 @@ class Grader:
         self.limits = Limits(cell_seconds=float(timeout))
         self.kernel_name = options.kernel_name or "python3"
         if options.sandbox is not None:
-            self.kernel_name, _ = install_kernelspec(options.sandbox, scratch, self.work)
+            self.kernel_name = install_kernelspec(options.sandbox, scratch, self.work)
         self.sources: dict[str, nbformat.NotebookNode] = {}
 
     def source(self, assignment: str) -> nbformat.NotebookNode:

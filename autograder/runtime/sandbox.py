@@ -27,8 +27,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from traitlets.config import Config
-
 import course
 from autograder.runtime import processes
 
@@ -192,13 +190,15 @@ def kernel_argv(sandbox: Sandbox, work: Path, runtime: Path) -> list[str]:
     return [*prefix, *limits, *kernel]
 
 
-def install(sandbox: Sandbox, scratch: Path, writable: Path) -> tuple[str, Config]:
-    """Write a private kernelspec for a worker grading in ``scratch``; return its name and config.
+def install(sandbox: Sandbox, scratch: Path, writable: Path) -> str:
+    """Write a private kernelspec for a worker grading in ``scratch``; return its name.
 
-    ``writable`` is the folder nbgrader runs notebooks in (the scratch ``autograded/``). The
-    kernelspec goes into ``scratch/jupyter`` (put first on ``JUPYTER_PATH``); the ZeroMQ
-    sockets and connection files into ``scratch/runtime``. The config sets the ipc transport
-    and the kernel name for nbgrader's ``Execute`` preprocessor and nbclient.
+    ``writable`` is the folder whose ``student`` subfolder each kernel works in (a private
+    tmpfs under bubblewrap). The kernelspec goes into ``scratch/jupyter`` (put first on
+    ``JUPYTER_PATH``); each kernel's ZeroMQ sockets and connection file go into a fresh folder
+    under ``scratch/runtime`` (:class:`~autograder.runtime.kernel.KernelSession`), talking
+    over ``ipc``, never TCP: workers start kernels at the same moment, and two of them could
+    pick the same free port.
     """
     runtime = scratch / "runtime"
     runtime.mkdir(parents=True, exist_ok=True)
@@ -217,21 +217,4 @@ def install(sandbox: Sandbox, scratch: Path, writable: Path) -> tuple[str, Confi
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
     paths = [str(scratch / "jupyter"), os.environ.get("JUPYTER_PATH", "")]
     os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in paths if p)
-    config = ipc_config(runtime)
-    config.Execute.kernel_name = name
-    return name, config
-
-
-def ipc_config(runtime: Path) -> Config:
-    """Kernels talk over ipc sockets in ``runtime``, never TCP ports.
-
-    Workers start kernels at the same moment; with TCP two of them can pick the same free
-    port and one kernel then never answers ("Address already in use"). Sockets named after
-    the folder cannot collide.
-    """
-    runtime.mkdir(parents=True, exist_ok=True)
-    config = Config()
-    config.KernelManager.transport = "ipc"
-    config.KernelManager.ip = str(runtime.resolve() / "kernel")
-    config.KernelManager.connection_file = str(runtime.resolve() / "kernel.json")
-    return config
+    return name
