@@ -99,7 +99,7 @@ def test_visible_tests_agree_in_a_plain_kernel_and_at_grading(module, kind, deta
         plain = plain_outcome(copy.deepcopy(submission), set(visible), folder)
         runner = Runner(
             graded_source,
-            lambda: KernelSession("python3", folder, folder / "runtime", Limits()),
+            lambda: KernelSession(folder / "runtime", Limits()),
         )
         outcome = runner.run(submission)
     graded = {gid: gid not in outcome.failures for gid in visible}

@@ -11,9 +11,9 @@ worker's own log file, each line naming the student being graded.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
-import shutil
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -33,7 +33,7 @@ from autograder.pipeline.tasks import (
 from autograder.runtime.kernel import KernelSession, Limits
 from autograder.runtime.processes import cap_memory
 from autograder.runtime.runner import Outcome, Runner
-from autograder.runtime.sandbox import install as install_kernelspec
+from autograder.runtime.sandbox import kernel_argv
 
 log = logging.getLogger(__name__)
 
@@ -41,24 +41,27 @@ log = logging.getLogger(__name__)
 class Grader:
     """Grade submissions of a kit's assignments, with kernels working under ``scratch``.
 
-    ``options.cell_timeout`` (seconds per cell) overrides the course configuration; a
-    ``options.sandbox`` runs every kernel in a private sandboxed kernelspec that may write
-    only its own folder.
+    ``options.cell_timeout`` (seconds per cell) overrides the course configuration; with
+    ``options.sandbox`` every kernel is confined (:func:`~autograder.runtime.sandbox.kernel_argv`)
+    and may write only the folder of its own that its session makes and removes.
     """
 
     def __init__(self, kit: Kit, scratch: Path, options: WorkerOptions | None = None) -> None:
         options = options or WorkerOptions()
         scratch.mkdir(parents=True, exist_ok=True)
         self.kit = kit
-        self.scratch = scratch
-        self.work = scratch / "autograded"
-        self.runtime = scratch / "runtime"
+        self.runtime = scratch / "kernels"
         timeout = options.cell_timeout or kit.config.ExecutePreprocessor.get("timeout", 60)
         self.limits = Limits(cell_seconds=float(timeout))
         self.kernel_name = options.kernel_name or "python3"
+        self.launcher = None
         if options.sandbox is not None:
-            self.kernel_name = install_kernelspec(options.sandbox, scratch, self.work)
+            self.launcher = functools.partial(kernel_argv, options.sandbox)
         self.sources: dict[str, nbformat.NotebookNode] = {}
+
+    def new_session(self) -> KernelSession:
+        """A fresh, unstarted kernel: its own folder under ``runtime``, made when it starts."""
+        return KernelSession(self.runtime, self.limits, self.kernel_name, self.launcher)
 
     def source(self, assignment: str) -> nbformat.NotebookNode:
         if assignment not in self.sources:
@@ -68,22 +71,13 @@ class Grader:
     def grade(self, task: GradeTask) -> GradeResult:
         """Grade ``task``'s notebook; a failure becomes a zero-score result, never an error."""
         start = time.monotonic()
-        folder = self.work / "student"
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
         try:
             notebook = nbformat.reads(task.notebook, as_version=4)
-            runner = Runner(
-                self.source(task.assignment),
-                lambda: KernelSession(self.kernel_name, folder, self.runtime, self.limits),
-                student=task.student,
-            )
+            runner = Runner(self.source(task.assignment), self.new_session, student=task.student)
             outcome = runner.run(notebook)
         except Exception as exc:
             log.exception("grading %s crashed", task.student)
             return crashed(task, exc, seconds=elapsed(start))
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
         return GradeResult(
             assignment=task.assignment,
             student=task.student,

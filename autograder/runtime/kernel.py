@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import shutil
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +30,7 @@ import numpy as np
 from autograder.runtime import agent as agent_module
 from autograder.runtime import codec
 from autograder.runtime.codec import CodecError, Decoder, Encoder, dumps, loads
-from autograder.runtime.processes import kill_tree
+from autograder.runtime.processes import kill_tree, remove_tree
 from course.messages import one_line
 
 AGENT_SOURCE = (
@@ -139,9 +139,15 @@ class _Iteration:
 class KernelSession:
     """One kernel for one submission; see the module docstring."""
 
-    def __init__(self, kernel_name: str, cwd: Path, runtime: Path, limits: Limits) -> None:
+    def __init__(
+        self,
+        runtime: Path,
+        limits: Limits,
+        kernel_name: str = "python3",
+        launcher: Callable[[Path, Path], list[str]] | None = None,
+    ) -> None:
         self.kernel_name = kernel_name
-        self.cwd = cwd
+        self.launcher = launcher
         self.runtime = runtime
         self.limits = limits
         self.manager = None
@@ -161,12 +167,17 @@ class KernelSession:
         """Start the kernel and load the agent; ``KernelLost`` if it does not come up."""
         import zmq
         from jupyter_client import KernelManager
+        from jupyter_client.kernelspec import KernelSpec
 
         context = zmq.Context()
         context.setsockopt(zmq.MAXMSGSIZE, codec.MAX_MESSAGE_BYTES * 2)
         self.runtime.mkdir(parents=True, exist_ok=True)
-        # a fresh folder per kernel: nothing an earlier kernel left there can be followed
+        # A fresh folder per kernel, made here and removed when it dies: its sockets and
+        # connection file, and its working folder. A confined kernel sees this folder and
+        # nothing else of the grader's, so nothing it leaves can reach the next kernel.
         self.folder = Path(tempfile.mkdtemp(prefix="kernel-", dir=self.runtime))
+        work = self.folder / "work"
+        work.mkdir()
         self.manager = KernelManager(
             kernel_name=self.kernel_name,
             transport="ipc",
@@ -174,8 +185,15 @@ class KernelSession:
             connection_file=str(self.folder / "kernel.json"),
             context=context,
         )
+        if self.launcher is not None:
+            self.manager._kernel_spec = KernelSpec(  # this kernel's own command line
+                argv=self.launcher(work, self.folder),
+                display_name="grading kernel",
+                language="python",
+                interrupt_mode="message",  # a signal would stop at the sandbox
+            )
         try:
-            self.manager.start_kernel(cwd=str(self.cwd))
+            self.manager.start_kernel(cwd=str(work))
             self.client = self.manager.blocking_client()
             self.client.start_channels()
             self.client.wait_for_ready(timeout=self.limits.start_seconds)
@@ -216,7 +234,7 @@ class KernelSession:
         self.handles.clear()
         self.serving = False
         if self.folder is not None:
-            shutil.rmtree(self.folder, ignore_errors=True)  # never follows a planted symlink
+            remove_tree(self.folder)  # whatever the kernel did to it; no link followed
             self.folder = None
 
     @property

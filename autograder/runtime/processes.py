@@ -1,15 +1,17 @@
-"""Limits on a process, and the end of one: the one place either is done.
+"""Limits on a process, and what ends it: the one place either is done.
 
 :func:`cap_memory` and :func:`cap_cpu` are set by a kernel's launcher before it becomes
 ipykernel (:mod:`autograder.runtime.sandbox` runs this file's text in a bare, isolated
 interpreter, so its top level imports only the standard library), by a grading worker on
 itself, and by the pre-flight's process. :func:`kill_tree` ends a kernel, a worker or a
-pre-flight process together with everything it started.
+pre-flight process together with everything it started, and :func:`remove_tree` removes
+the folder a kernel could write, whatever it did to it.
 """
 
 import os
 import resource
 import signal
+import stat
 
 
 def cap_memory(limit_bytes):
@@ -62,3 +64,32 @@ def kill_tree(pid, wait_seconds=5.0):
         except psutil.Error:
             pass
     psutil.wait_procs(family, timeout=wait_seconds)
+
+
+def remove_tree(path):
+    """Remove the folder ``path`` that a kernel could write, never following a link.
+
+    A kernel may have taken the permissions off its folders (as the same user, it can): they
+    are given back, folder by folder and without following symlinks, before the removal.
+    """
+    import shutil
+
+    try:
+        if stat.S_ISLNK(os.lstat(path).st_mode):
+            os.unlink(path)
+            return
+    except FileNotFoundError:
+        return
+    try:
+        os.chmod(path, 0o700)
+    except OSError:
+        pass
+    for folder, dirs, _ in os.walk(path, topdown=True, followlinks=False):
+        for name in dirs:
+            child = os.path.join(folder, name)
+            try:
+                if stat.S_ISDIR(os.lstat(child).st_mode):
+                    os.chmod(child, 0o700)
+            except OSError:
+                pass
+    shutil.rmtree(path, ignore_errors=True)
