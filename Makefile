@@ -10,9 +10,11 @@ export MPLBACKEND := Agg
 export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
+# Two workers; the tests of one xdist_group (a notebook's cells, a module marked with it) run on
+# one worker, in order, and every other test spreads as usual (tests/xdist_groups.py).
+XDIST := -n 2 -p tests.xdist_groups
 # nbval over the notebooks, with the course's rules (tests/nbval_course.py): source notebooks may
 # not raise anywhere, release exercises only in raises-exception cells (tests/tag_raises.py).
-# Under -n 2 the plugin keeps each notebook's cells on one worker, in order; other tests spread as usual.
 NBVAL := -p tests.nbval_course --nbval-lax --nbval-current-env --nbval-cell-timeout=300
 NOTEBOOKS := source release
 
@@ -35,16 +37,16 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=$(CURDIR) $(LAB_ARGS)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 $(NBVAL) --durations=15 $(PYTEST_ARGS) tests $(NOTEBOOKS)
+	$(BIN)/python -m pytest $(XDIST) $(NBVAL) --durations=15 $(PYTEST_ARGS) tests $(NOTEBOOKS)
 
 test-course: $(STAMP)
 	$(BIN)/python -m pytest -m course $(PYTEST_ARGS)
 
 test-notebooks: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -m notebooks $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) -m notebooks $(PYTEST_ARGS)
 
 test-nbval: $(STAMP)
-	$(BIN)/python -m pytest -n 2 $(NBVAL) -m nbval $(PYTEST_ARGS) tests $(NOTEBOOKS)
+	$(BIN)/python -m pytest $(XDIST) $(NBVAL) -m nbval $(PYTEST_ARGS) tests $(NOTEBOOKS)
 
 # The instructor's edit-and-check loop: make validate NB=source/03-losses/lecture.ipynb
 validate: $(STAMP)
@@ -52,10 +54,10 @@ validate: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL) $(PYTEST_ARGS) $(NB)
 
 test-autograder: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -m autograder $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) -m autograder $(PYTEST_ARGS)
 
 test-quick: $(STAMP)
-	NN_COURSE_QUICK=1 $(BIN)/python -m pytest -n 2 $(NBVAL) $(PYTEST_ARGS) tests $(NOTEBOOKS)
+	NN_COURSE_QUICK=1 $(BIN)/python -m pytest $(XDIST) $(NBVAL) $(PYTEST_ARGS) tests $(NOTEBOOKS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

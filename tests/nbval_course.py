@@ -5,12 +5,9 @@ nbval runs every code cell of a notebook in one fresh kernel and fails a cell th
 (outputs are not compared). On top of nbval this plugin
 
 - marks every notebook cell ``nbval`` (so ``-m nbval`` selects them);
-- under ``pytest -n N`` sends all the cells of one notebook to one worker, in order (they share
-  one kernel), while every other test is spread as with ``--dist load``. xdist's own
-  ``--dist loadfile`` would also keep each test module on one worker, serializing the long
-  modules, and ``--dist loadgroup`` does not group anything under pytest 9 (it renames
-  ``item._nodeid``, which pytest 9 no longer reads): here a test module marked
-  ``xdist_group`` is one unit of work instead, so its module fixtures are built on one worker;
+- marks the cells of each notebook ``xdist_group`` with the notebook's path, so that under
+  ``pytest -n N`` they run on one worker, in order (they share one kernel): the scheduling is
+  ``tests/xdist_groups.py``'s, which this plugin loads;
 - lets no cell of a ``source/`` notebook raise: the ``raises-exception`` tags that
   ``tests/tag_raises.py`` puts on exercise cells are for the student version (``release/``),
   where the answers are stubs; a source cell meant to raise says so with nbval's own
@@ -28,7 +25,6 @@ nbval runs every code cell of a notebook in one fresh kernel and fails a cell th
 
 from __future__ import annotations
 
-import functools
 import shutil
 import tempfile
 from pathlib import Path
@@ -37,6 +33,8 @@ import nbval.kernel
 import pytest
 from jupyter_client.manager import KernelManager
 from nbval.plugin import IPyNbCell, find_comment_markers
+
+pytest_plugins = ["tests.xdist_groups"]
 
 ROOT = Path(__file__).resolve().parents[1]
 TAG = "raises-exception"
@@ -84,6 +82,7 @@ def pytest_itemcollected(item: pytest.Item) -> None:
         return
     path = Path(item.path).resolve()
     item.add_marker(pytest.mark.nbval)
+    item.add_marker(pytest.mark.xdist_group(item.parent.nodeid))
     if ROOT / "source" in path.parents and not nbval_says_raises(item.cell):
         item.options["check_exception"] = False
 
@@ -93,26 +92,3 @@ def nbval_says_raises(cell: dict) -> bool:
     tags = cell.get("metadata", {}).get("tags", [])
     comments = dict(find_comment_markers(cell.get("source", "")))
     return "nbval-raises-exception" in tags or comments.get("check_exception", False)
-
-
-@functools.cache
-def grouped(path: str) -> bool:
-    """Whether the test module at ``path`` (relative to the root) is marked ``xdist_group``."""
-    module = ROOT / path
-    return module.suffix == ".py" and "pytest.mark.xdist_group(" in module.read_text()
-
-
-def pytest_xdist_make_scheduler(config: pytest.Config, log):
-    if not (config.option.nbval or config.option.nbval_lax):
-        return None
-    from xdist.scheduler import LoadScopeScheduling
-
-    class NotebookScheduling(LoadScopeScheduling):
-        """``--dist load``, except that a notebook's cells are one unit of work, and so are
-        the tests of a module marked ``xdist_group`` (their module fixtures are built once)."""
-
-        def _split_scope(self, nodeid: str) -> str:
-            path = nodeid.split("::", 1)[0]
-            return path if path.endswith(".ipynb") or grouped(path) else nodeid
-
-    return NotebookScheduling(config, log)
