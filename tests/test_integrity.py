@@ -1,4 +1,5 @@
-"""The one static rule: a graded function that uses the reference holds back its own tests."""
+"""The one static rule: a graded function that uses the reference (or a named equivalent, or
+reflection) holds back the points of its own test cells for review; all else is free."""
 
 import nbformat
 import pytest
