@@ -1,8 +1,11 @@
-"""The ``grader`` command: release, collect, grade, feedback, export, roster, bundle, demo.
+"""The ``grader`` command: init, release, collect, grade, review, feedback, export, roster, ...
 
-Exit status: 0 when all went well, 1 when something needs the instructor's attention (a
-rejected, failed, timed-out or flagged submission, a release problem), 2 on a usage or
-course error (told in one line).
+Every command but ``init`` and ``demo`` first prints ``course: <dir>`` on stderr: the course
+directory it works on (``--course-dir``, else the current directory if it is a course; never
+another). Exit status, the same in every command: 0 when all went well, 1 when something
+needs the instructor's attention (a rejected, failed, timed-out, held or flagged submission,
+a collect that imported nothing, a release problem), 2 on a usage or course error (told in
+one line).
 """
 
 from __future__ import annotations
@@ -32,7 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from autograder.demo import run_demo
 
             return run_demo(Path(args.workspace) if args.workspace else None, args.jobs)
+        if args.command == "init":
+            return cmd_init(args)
         course = load_course(args.course_dir, args.db)
+        print(f"course: {course.root}", file=sys.stderr)
         if args.uses_db:
             check_database(course.db_url)
         return args.handler(course, args)
@@ -59,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grader", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
+    init = commands.add_parser("init", help="create a new course directory")
+    init.add_argument("directory", help="a new or empty folder")
+    which = init.add_mutually_exclusive_group(required=True)
+    which.add_argument("--module", help="copy this module of the repository's source/")
+    which.add_argument("--empty", action="store_true", help="one example graded cell")
+
     release = commands.add_parser("release", parents=[common], help="generate and verify release/")
     release.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
     release.add_argument("--check", action="store_true", help="fail if release/ is out of date")
@@ -73,6 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument(
         "--pattern", help="regex with a (?P<student_id>...) group, matched against file names"
     )
+    collect.add_argument(
+        "--lms",
+        choices=("canvas", "moodle", "blackboard", "brightspace"),
+        help="read this LMS's download layout (ids mapped through the roster)",
+    )
+    collect.add_argument(
+        "--timezone", help="zone of zip times and times in LMS names (default: UTC)"
+    )
     collect.set_defaults(handler=cmd_collect, uses_db=False)
 
     grade = commands.add_parser("grade", parents=[common], help="autograde submissions")
@@ -86,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--sandbox",
         choices=("auto", "require", "off"),
         default="auto",
-        help="run kernels under bubblewrap: auto (if it works, else warn), require, off",
+        help="confine kernels: auto and require (bubblewrap, else unshare, else refuse to grade), "
+        "off (unconfined: memory and CPU caps only)",
     )
     grade.add_argument(
         "--memory-mb", type=int, default=2048, help="address-space cap per kernel (MB)"
@@ -111,13 +132,77 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--output", help="folder for grades.csv and report.html (default: reports/)"
     )
+    export.add_argument(
+        "--lms", choices=("canvas", "moodle"), help="also write the file that LMS imports"
+    )
+    export.add_argument(
+        "--lms-column",
+        action="append",
+        default=[],
+        metavar="ASSIGNMENT=COLUMN",
+        help='the LMS column of an assignment, e.g. 02-forward="Module 02 (12345)"',
+    )
     export.set_defaults(handler=cmd_export, uses_db=True)
 
     roster = commands.add_parser(
-        "roster", parents=[common], help="import students (CSV: id, first name, last name, email)"
+        "roster",
+        parents=[common],
+        help="import students (Canvas's or Moodle's export, or id, first, last name, email)",
     )
     roster.add_argument("csv", help="the class list as CSV, with a header row")
+    roster.add_argument("--id-column", help="the column that holds the course's student id")
     roster.set_defaults(handler=cmd_roster, uses_db=True)
+
+    review = commands.add_parser(
+        "review", parents=[common], help="list held points; release or set them with a reason"
+    )
+    review.add_argument("assignment", nargs="?", metavar="ASSIGNMENT")
+    review.add_argument("--student", help="the student whose held points to decide")
+    review.add_argument(
+        "--release", action="append", default=[], metavar="PART", help="give what PART earned"
+    )
+    review.add_argument(
+        "--set", action="append", default=[], metavar="PART=SCORE", help="give PART a score"
+    )
+    review.add_argument("--reason", help="why (required with --release and --set)")
+    review.set_defaults(handler=cmd_review, uses_db=True)
+
+    withdraw = commands.add_parser(
+        "withdraw", parents=[common], help="remove one submission, its grades and its pages"
+    )
+    withdraw.add_argument("student")
+    withdraw.add_argument("assignment")
+    withdraw.set_defaults(handler=cmd_withdraw, uses_db=True)
+
+    assignment = commands.add_parser(
+        "assignment", parents=[common], help="an assignment's due date and late policy"
+    )
+    assignment.add_argument("assignment")
+    assignment.add_argument("--due", help='the due date, "YYYY-MM-DD HH:MM"')
+    assignment.add_argument("--no-due", action="store_true", help="remove the due date")
+    assignment.add_argument("--timezone", help="zone of --due (default: UTC)")
+    assignment.add_argument(
+        "--late-policy", choices=("none", "zero", "per-day", "per-hour"), help="see README"
+    )
+    assignment.add_argument("--penalty", type=float, help="percent of the maximum per unit late")
+    assignment.add_argument("--cap", type=float, default=100.0, help="percent at most")
+    assignment.set_defaults(handler=cmd_assignment, uses_db=True)
+
+    extend = commands.add_parser("extend", parents=[common], help="a student's own due date")
+    extend.add_argument("student")
+    extend.add_argument("assignment")
+    until = extend.add_mutually_exclusive_group(required=True)
+    until.add_argument("--until", help='the new due date, "YYYY-MM-DD HH:MM"')
+    until.add_argument("--days", type=float, help="days after the assignment's due date")
+    extend.add_argument("--timezone", help="zone of --until (default: UTC)")
+    extend.add_argument("--reason", default="", help="recorded with the extension")
+    extend.set_defaults(handler=cmd_extend, uses_db=True)
+
+    late = commands.add_parser(
+        "late", parents=[common], help="recompute late penalties and list late submissions"
+    )
+    late.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
+    late.set_defaults(handler=cmd_late, uses_db=True)
 
     bundle = commands.add_parser(
         "bundle", parents=[common], help="the student package: notebooks, README, wheel"
@@ -156,20 +241,43 @@ def cmd_collect(course: Course, args: argparse.Namespace) -> int:
     """``grader collect``: import submissions and print what was imported or rejected."""
     from autograder.intake.collect import DEFAULT_PATTERN, collect
     from autograder.intake.exchange import collect_exchange
+    from autograder.pipeline.late import time_zone
 
-    if args.exchange == bool(args.path) or (args.exchange and args.pattern):
-        raise CourseError("collect takes a folder or zip (and --pattern), or --exchange")
+    if args.exchange == bool(args.path) or (args.exchange and (args.pattern or args.lms)):
+        raise CourseError("collect takes a folder or zip (and --pattern or --lms), or --exchange")
+    if args.pattern and args.lms:
+        raise CourseError("collect takes --pattern or --lms, not both")
+    known_assignment(course, args.assignment)
     if args.exchange:
         report = collect_exchange(course, args.assignment)
     else:
-        report = collect(course, Path(args.path), args.assignment, args.pattern or DEFAULT_PATTERN)
+        zone = time_zone(args.timezone) if args.timezone else None
+        pattern = args.pattern or DEFAULT_PATTERN
+        report = collect(course, Path(args.path), args.assignment, pattern, args.lms, zone)
     print(report.render())
-    return EXIT_OK
+    if not report.imported:
+        print(f"nothing imported for {args.assignment}")
+        return EXIT_ATTENTION
+    return EXIT_ATTENTION if report.attention else EXIT_OK
+
+
+def known_assignment(course: Course, assignment: str) -> None:
+    """Raise :class:`CourseError` unless ``assignment`` has a source exercises notebook."""
+    from autograder.pipeline.coursedir import check_id
+
+    check_id("assignment", assignment)
+    if assignment not in course.assignments():
+        known = ", ".join(course.assignments()) or "none"
+        path = course.exercises_path("source", assignment).relative_to(course.root)
+        raise CourseError(f"no assignment {assignment}: there is no {path} (assignments: {known})")
 
 
 def cmd_grade(course: Course, args: argparse.Namespace) -> int:
     """``grader grade``: grade in parallel and print the summary table."""
-    from autograder.pipeline.grade import GradeOptions, grade, summary_table
+    from autograder.pipeline.decisions import archived, describe_archived, now
+    from autograder.pipeline.grade import GradeOptions, grade, outcome_counts, summary_table
+    from autograder.pipeline.release import source_changed
+    from autograder.pipeline.submissions import submitted_assignments
     from autograder.runtime.sandbox import choose
 
     cpu_seconds = args.cpu_seconds or args.student_timeout
@@ -186,13 +294,27 @@ def cmd_grade(course: Course, args: argparse.Namespace) -> int:
         force=args.force,
         progress=not args.no_progress,
     )
+    for assignment in args.assignments:
+        known_assignment(course, assignment)
+    started = now()
+    for assignment in args.assignments or submitted_assignments(course):
+        if assignment in course.assignments():
+            notice = source_changed(course, assignment)
+            if notice:
+                print(notice)
     results = grade(course, args.assignments, args.student, options)
     if not results:
         print("no submissions to grade")
         return EXIT_OK
     print(summary_table(results))
+    kept = archived(course.db_url, since=started)
+    for row in kept:
+        print(f"archived: {describe_archived(row)}")
     attention = [r for r in results if r.needs_attention]
+    print(outcome_counts(results))
     print(f"{len(results)} submission(s); {len(attention)} need(s) attention")
+    if kept:
+        return EXIT_ATTENTION
     if sandbox.warning:
         print(sandbox.warning)
     return EXIT_ATTENTION if attention else EXIT_OK
@@ -218,8 +340,18 @@ def cmd_export(course: Course, args: argparse.Namespace) -> int:
     from autograder.outputs.export import export
 
     folder = Path(args.output) if args.output else course.step_dir("reports")
+    if args.lms_column and not args.lms:
+        raise CourseError("--lms-column goes with --lms")
     csv_path, report_path = export(course, folder)
     print(f"wrote {csv_path} and {report_path}")
+    if args.lms:
+        from autograder.outputs.lms import export_lms, parse_columns
+
+        path, problems = export_lms(course, args.lms, folder, parse_columns(args.lms_column))
+        for problem in problems:
+            print(problem)
+        print(f"wrote {path} for {args.lms}'s gradebook import")
+        return EXIT_ATTENTION if problems else EXIT_OK
     return EXIT_OK
 
 
@@ -227,9 +359,190 @@ def cmd_roster(course: Course, args: argparse.Namespace) -> int:
     """``grader roster``: create or update the students of a class list in the gradebook."""
     from autograder.intake.roster import import_roster
 
-    report = import_roster(course, Path(args.csv).read_bytes())
+    report = import_roster(course, Path(args.csv).read_bytes(), args.id_column)
     print(report.render())
     return EXIT_ATTENTION if report.skipped else EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """``grader init``: a new course directory with one module."""
+    from autograder.pipeline.newcourse import init_course
+
+    folder = Path(args.directory)
+    written = init_course(folder, args.module, args.empty)
+    root = folder.resolve()
+    print(f"course: {root}", file=sys.stderr)
+    for path in written:
+        print(f"  {path.relative_to(root)}")
+    print(f"new course in {root}; next: cd {folder} && grader release")
+    return EXIT_OK
+
+
+def cmd_review(course: Course, args: argparse.Namespace) -> int:
+    """``grader review``: list held points, or release or set them with a reason."""
+    from autograder.pipeline.decisions import (
+        OVERRIDE,
+        RELEASE,
+        Decision,
+        decisions,
+        held,
+        now,
+        record_decision,
+        user,
+    )
+    from autograder.pipeline.gradebook import apply_review
+
+    parts = [
+        h for h in held(course.db_url) if not args.assignment or h.assignment == args.assignment
+    ]
+    if args.student:
+        parts = [h for h in parts if h.student == args.student]
+    wanted = [(p, RELEASE, None) for p in args.release]
+    for pair in args.set:
+        part, sep, value = pair.partition("=")
+        try:
+            score = float(value)
+        except ValueError:
+            raise CourseError(f"--set {pair!r} is not PART=SCORE") from None
+        if not sep or score < 0:
+            raise CourseError(f"--set {pair!r} is not PART=SCORE (a score of 0 or more)")
+        wanted.append((part, OVERRIDE, score))
+    if wanted:
+        if not (args.assignment and args.student):
+            raise CourseError("a decision names ASSIGNMENT and --student")
+        if not (args.reason or "").strip():
+            raise CourseError("a decision needs --reason (it is recorded)")
+        by_part = {h.part: h for h in parts}
+        for part, _action, score in wanted:
+            if part not in by_part:
+                raise CourseError(
+                    f"{args.student} has no held points on {part} in {args.assignment}"
+                )
+            if score is not None and score > by_part[part].max_score:
+                raise CourseError(
+                    f"--set {part}={score:g} is above its {by_part[part].max_score:g}"
+                )
+        by = user()
+        for part, action, score in wanted:
+            decision = Decision(
+                args.assignment,
+                args.student,
+                part,
+                action,
+                score,
+                args.reason.strip(),
+                by,
+                now(),
+                by_part[part].file,
+            )
+            record_decision(course.db_url, decision)
+            print(f"decided: {decision.describe()}")
+        for line in apply_review(course, args.assignment, args.student, f"grader review by {by}"):
+            print(f"  {line}")
+    decided = decisions(course.db_url)
+    waiting = 0
+    for h in held(course.db_url):
+        if (args.assignment and h.assignment != args.assignment) or (
+            args.student and h.student != args.student
+        ):
+            continue
+        decision = decided.get((h.assignment, h.student), {}).get(h.part)
+        if decision is not None and decision.file == h.file:
+            state = decision.describe()
+        else:
+            state = "HELD: " + ("a new file since the decision; " if decision else "")
+            state += f"grader review {h.assignment} --student {h.student} --release {h.part}"
+            state += " --reason ..."
+            waiting += 1
+        print(f"{h.student} {h.assignment}:{h.part} earned {h.earned:g}/{h.max_score:g}: {state}")
+        print(f"    {h.finding[:300]}")
+    print(f"{waiting} part(s) held for review")
+    return EXIT_ATTENTION if waiting else EXIT_OK
+
+
+def cmd_withdraw(course: Course, args: argparse.Namespace) -> int:
+    """``grader withdraw``: remove one submission with its grades, files and results."""
+    from autograder.pipeline.coursedir import check_id
+    from autograder.pipeline.gradebook import withdraw
+
+    check_id("student", args.student)
+    check_id("assignment", args.assignment)
+    for line in withdraw(course, args.assignment, args.student):
+        print(f"removed {line}")
+    return EXIT_OK
+
+
+def cmd_assignment(course: Course, args: argparse.Namespace) -> int:
+    """``grader assignment``: set or show an assignment's due date and late policy."""
+    from autograder.pipeline.late import (
+        Policy,
+        due_dates,
+        parse_when,
+        policies,
+        recompute,
+        set_due,
+        set_policy,
+        show,
+    )
+
+    known_assignment(course, args.assignment)
+    if args.due and args.no_due:
+        raise CourseError("--due or --no-due, not both")
+    if args.due or args.no_due:
+        set_due(course, args.assignment, parse_when(args.due, args.timezone) if args.due else None)
+    if args.late_policy:
+        set_policy(
+            course.db_url, args.assignment, Policy(args.late_policy, args.penalty or 0.0, args.cap)
+        )
+    elif args.penalty is not None:
+        raise CourseError("--penalty goes with --late-policy per-day or per-hour")
+    due = due_dates(course).get(args.assignment)
+    policy = policies(course.db_url).get(args.assignment, Policy())
+    print(f"{args.assignment}: due {show(due)}; late policy: {policy.describe()}")
+    late = [x for x in recompute(course, [args.assignment]) if x.seconds_late > 0]
+    for x in late:
+        print(f"  {x.student}: {x.describe()}")
+    return EXIT_OK
+
+
+def cmd_extend(course: Course, args: argparse.Namespace) -> int:
+    """``grader extend``: give one student a later due date for one assignment."""
+    from datetime import timedelta
+
+    from autograder.pipeline.coursedir import check_id
+    from autograder.pipeline.decisions import user
+    from autograder.pipeline.late import due_dates, parse_when, recompute, set_extension, show
+
+    check_id("student", args.student)
+    known_assignment(course, args.assignment)
+    due = due_dates(course).get(args.assignment)
+    if args.days is not None:
+        if due is None:
+            raise CourseError(f"{args.assignment} has no due date: use --until, or set --due")
+        if not 0 < args.days < 3650:
+            raise CourseError(f"--days {args.days:g} is not a number of days from 0 to 3650")
+        until = due + timedelta(days=args.days)
+    else:
+        until = parse_when(args.until, args.timezone)
+    set_extension(course.db_url, args.assignment, args.student, until, args.reason, user())
+    print(f"{args.student}: {args.assignment} due {show(until)} (course due date {show(due)})")
+    for x in recompute(course, [args.assignment]):
+        if x.student == args.student:
+            print(f"  {x.describe()}")
+    return EXIT_OK
+
+
+def cmd_late(course: Course, args: argparse.Namespace) -> int:
+    """``grader late``: recompute every late penalty and list the late submissions."""
+    from autograder.pipeline.late import recompute
+
+    for assignment in args.assignments:
+        known_assignment(course, assignment)
+    late = [x for x in recompute(course, args.assignments) if x.seconds_late > 0]
+    for x in late:
+        print(f"{x.student} {x.assignment}: {x.describe()}")
+    print(f"{len(late)} late submission(s)")
+    return EXIT_OK
 
 
 def cmd_bundle(course: Course, args: argparse.Namespace) -> int:

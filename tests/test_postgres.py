@@ -49,7 +49,8 @@ def need_psycopg() -> None:
 def one_line_error(proc, *expected: str) -> str:
     """The grader's message, checked: exit 2, one line on stderr, no traceback."""
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    lines = proc.stderr.strip().splitlines()
+    # after the course line every command starts with (issue 19)
+    lines = [ln for ln in proc.stderr.strip().splitlines() if not ln.startswith("course: ")]
     assert len(lines) == 1 and lines[0].startswith("grader: error: "), proc.stderr
     for text in expected:
         assert text in lines[0]

@@ -65,5 +65,8 @@ def test_a_bad_roster_is_one_line_and_imports_nothing(
     roster.write_bytes(content)
     done = grader(course, "roster", str(roster))
     assert done.returncode == 2
-    assert done.stderr.count("\n") == 1 and message in done.stderr
+    # the course line every command starts with (issue 19), then the error in one line
+    course_line, error = done.stderr.splitlines(keepends=True)
+    assert course_line == f"course: {course}\n"
+    assert error.count("\n") == 1 and message in error
     assert not (course / "gradebook.db").exists() or students(course) == {}

@@ -6,7 +6,16 @@ regex with a ``student_id`` group. A file in a folder (``alice/exercises.ipynb``
 does not match takes the top folder's name as the student id. Only the exercises notebook is
 collected, renamed copies included (``exercises (1).ipynb``); when a student has several, the
 one named exactly ``exercises.ipynb`` wins, then the newest. Everything else is reported as
-rejected, with the reason.
+rejected, with the reason. ``--lms canvas|moodle|blackboard|brightspace`` reads that LMS's
+download layout instead (:mod:`autograder.intake.lms`), with the LMS's ids mapped to the
+course's through the roster. A notebook whose release stamp
+(``metadata.course.assignment``) names another assignment is rejected.
+
+The submission time kept in ``timestamp.txt`` is the LMS's when its names carry one
+(Blackboard, Brightspace), else the zip member's time (in ``--timezone``, default UTC), else
+for a plain folder the file's modification time at collect. What the LMS says about
+lateness (Canvas's ``_LATE_``) is kept in ``lms.json`` next to it
+(:mod:`autograder.pipeline.late`).
 
 The input is a student's as much as ours, so it is read defensively: symlinks (files and
 folders, in a folder or a zip) and anything but regular files are skipped; only ``.ipynb``
@@ -33,6 +42,8 @@ from pathlib import Path, PurePosixPath
 
 from autograder.pipeline.coursedir import SAFE_ID, Course, CourseError, check_id
 from autograder.pipeline.exchange import SECRET, TIME_FORMAT, TIMESTAMP
+from autograder.pipeline.late import LMS_MARKER
+from autograder.pipeline.submissions import release_stamp
 from autograder.text import clean_text
 from course.notebooks import EXERCISES, is_exercises_name
 
@@ -58,6 +69,8 @@ class Candidate:
     modified: datetime
     load: Callable[[], bytes]
     data: bytes = b""
+    attempt: int = 0
+    """An LMS's resubmission number (Canvas's ``-1``, ``-2``): a later one wins."""
     extras: dict[str, Callable[[], bytes]] = field(default_factory=dict)
     """Files stored next to the notebook (``timestamp.txt``, ``submission_secret.txt``)."""
     note: str = ""
@@ -65,10 +78,21 @@ class Candidate:
 
 @dataclass
 class CollectReport:
-    """What was imported (student, file, note) and what was rejected (file, reason)."""
+    """What was imported (student, file, note) and what was rejected (file, reason).
+
+    ``attention`` lists the rejected files the instructor must look at (another
+    assignment's notebook, a student the roster does not know, an unreadable file), as
+    opposed to files that are simply not submissions (lecture notebooks, receipts, litter).
+    """
 
     imported: list[tuple[str, str, str]] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
+    attention: list[str] = field(default_factory=list)
+
+    def refuse(self, name: str, reason: str) -> None:
+        """Reject ``name`` for a reason that needs the instructor's attention."""
+        self.rejected.append((name, reason))
+        self.attention.append(name)
 
     def render(self) -> str:
         """The report as text, one line per file."""
@@ -79,9 +103,18 @@ class CollectReport:
 
 
 def collect(
-    course: Course, source: Path, assignment: str, pattern: str = DEFAULT_PATTERN
+    course: Course,
+    source: Path,
+    assignment: str,
+    pattern: str = DEFAULT_PATTERN,
+    lms: str | None = None,
+    zone=None,
 ) -> CollectReport:
-    """Import the exercises notebooks found in ``source`` (a folder or a zip) for ``assignment``."""
+    """Import the exercises notebooks found in ``source`` (a folder or a zip) for ``assignment``.
+
+    ``lms`` names an LMS whose download layout to read (:mod:`autograder.intake.lms`);
+    ``zone`` (a tzinfo) is the zone of zip member times and times in LMS names.
+    """
     check_id("assignment", assignment)
     try:
         regex = re.compile(pattern)
@@ -91,16 +124,89 @@ def collect(
         raise CourseError("--pattern needs a (?P<student_id>...) group")
     report = CollectReport()
     chosen: dict[str, Candidate] = {}
-    with open_source(source) as (candidates, skipped):
+    roster, names = lms_roster(course) if lms else ({}, {})
+    with open_source(source, zone) as (candidates, skipped):
         report.rejected += skipped
         for candidate in candidates:
-            student, reason = identify(candidate.name, regex)
-            if reason:
-                report.rejected.append((candidate.name, reason))
-                continue
+            if lms:
+                student = identify_lms(candidate, lms, zone, roster, names, report)
+                if student is None:
+                    continue
+            else:
+                student, reason = identify(candidate.name, regex)
+                if reason:
+                    report.rejected.append((candidate.name, reason))
+                    continue
             keep_preferred(chosen, student, candidate, report, preferred)
         import_chosen(course, assignment, chosen, report)
     return report
+
+
+def lms_roster(course: Course) -> tuple[dict, dict[str, list[str]]]:
+    """The stored LMS entries and, by loose name, the rostered students' ids."""
+    from nbgrader.api import Gradebook
+    from sqlalchemy import create_engine
+    from sqlalchemy import inspect as sql_inspect
+
+    from autograder.pipeline.lms import name_key, roster_entries
+
+    roster = roster_entries(course.db_url)
+    names: dict[str, list[str]] = {}
+    engine = create_engine(course.db_url)
+    try:
+        has_students = sql_inspect(engine).has_table("student")
+    finally:
+        engine.dispose()
+    if has_students:
+        with Gradebook(course.db_url, course.course_id) as gb:
+            for student in gb.students:
+                keys = {name_key(f"{student.first_name or ''} {student.last_name or ''}")}
+                entry = roster.get(student.id)
+                if entry and entry.display_name:
+                    keys.add(name_key(entry.display_name))
+                for key in keys - {""}:
+                    names.setdefault(key, []).append(student.id)
+    return roster, names
+
+
+def identify_lms(
+    candidate: Candidate, lms: str, zone, roster: dict, names: dict, report: CollectReport
+) -> str | None:
+    """The course's student id of an LMS download's file, or ``None`` (reported)."""
+    import json
+
+    from autograder.intake.lms import NotLms, parse_path, student_of
+    from autograder.pipeline.late import LMS_MARKER
+
+    path = PurePosixPath(candidate.name)
+    if any(part in JUNK or part.startswith(".") for part in path.parts):
+        report.rejected.append((candidate.name, "editor or system file"))
+        return None
+    try:
+        found = parse_path(lms, candidate.name, zone)
+    except NotLms as exc:
+        report.rejected.append((candidate.name, str(exc)))
+        return None
+    if not is_exercises_name(found.filename):
+        reason = f"not the exercises notebook (only {EXERCISES}.ipynb is graded)"
+        report.rejected.append((candidate.name, reason))
+        return None
+    try:
+        student = student_of(found, roster, names)
+    except NotLms as exc:
+        report.refuse(candidate.name, str(exc))
+        return None
+    if found.when is not None:
+        candidate.modified = found.when
+    candidate.attempt = found.attempt
+    marker = {"lms": lms, "lms_key": found.key, "file": candidate.name[:300]}
+    if found.late is not None:
+        marker["late"] = found.late
+        if found.late:
+            candidate.note = "(late, says Canvas)"
+    data = json.dumps(marker, sort_keys=True).encode()
+    candidate.extras[LMS_MARKER] = lambda: data
+    return student
 
 
 def import_chosen(
@@ -117,7 +223,12 @@ def import_chosen(
             candidate.data = candidate.load()
             extras = {name: load() for name, load in candidate.extras.items()}
         except (TooLarge, OSError, zipfile.BadZipFile, EOFError) as exc:
-            report.rejected.append((candidate.name, f"unreadable: {exc}"))
+            report.refuse(candidate.name, f"unreadable: {exc}")
+            continue
+        stamped = release_stamp(candidate.data)
+        if stamped and stamped != assignment:
+            reason = f"released for {stamped}, not {assignment}: another assignment's notebook"
+            report.refuse(candidate.name, reason)
             continue
         note = store(course, assignment, student, candidate, extras)
         report.imported.append((student, candidate.name, f"{note} {candidate.note}".strip()))
@@ -128,14 +239,19 @@ def mb(size: int) -> str:
 
 
 @contextlib.contextmanager
-def open_source(source: Path) -> Iterator[tuple[list[Candidate], list[tuple[str, str]]]]:
+def open_source(source: Path, zone=None) -> Iterator[tuple[list[Candidate], list[tuple[str, str]]]]:
     """The notebooks in a folder or zip (read lazily) and the entries skipped, with reasons."""
     if source.is_dir():
         yield folder_candidates(source)
         return
+    if not source.exists():
+        raise CourseError(f"{source} does not exist")
     if zipfile.is_zipfile(source):
-        with zipfile.ZipFile(source) as archive:
-            yield zip_candidates(archive)
+        try:
+            with zipfile.ZipFile(source) as archive:
+                yield zip_candidates(archive, zone)
+        except zipfile.BadZipFile as exc:
+            raise CourseError(f"{source} is a damaged zip file: {exc}") from None
         return
     raise CourseError(f"{source} is neither a folder nor a zip file")
 
@@ -202,8 +318,14 @@ def file_loader(
     return load
 
 
-def zip_candidates(archive: zipfile.ZipFile) -> tuple[list[Candidate], list[tuple[str, str]]]:
-    """The ``.ipynb`` members of a zip whose names, kinds and declared sizes are acceptable."""
+def zip_candidates(
+    archive: zipfile.ZipFile, zone=None
+) -> tuple[list[Candidate], list[tuple[str, str]]]:
+    """The ``.ipynb`` members of a zip whose names, kinds and declared sizes are acceptable.
+
+    A member's time is read in ``zone`` (a tzinfo; UTC when ``None``): zip files store
+    local times without a zone.
+    """
     found, skipped = [], []
     for info in archive.infolist():
         if info.is_dir():
@@ -213,7 +335,12 @@ def zip_candidates(archive: zipfile.ZipFile) -> tuple[list[Candidate], list[tupl
         if reason:
             skipped.append((name, reason))
             continue
-        modified = datetime(*info.date_time, tzinfo=timezone.utc)
+        try:
+            modified = datetime(*info.date_time, tzinfo=zone or timezone.utc)
+        except ValueError:
+            skipped.append((name, "its time in the zip is not a date"))
+            continue
+        modified = modified.astimezone(timezone.utc)
         found.append(Candidate(name, info.file_size, modified, member_loader(archive, info)))
     return found, skipped
 
@@ -302,8 +429,8 @@ def keep_preferred(
 def preferred(kept: Candidate, other: Candidate) -> bool:
     """Whether ``kept`` should stay over ``other``: the exact name first, then the newest."""
 
-    def rank(c: Candidate) -> tuple[bool, datetime]:
-        return PurePosixPath(c.name).name.endswith(f"{EXERCISES}.ipynb"), c.modified
+    def rank(c: Candidate) -> tuple[int, bool, datetime]:
+        return c.attempt, PurePosixPath(c.name).name.endswith(f"{EXERCISES}.ipynb"), c.modified
 
     return rank(kept) >= rank(other)
 
@@ -328,7 +455,7 @@ def store(
             "(unchanged)" if target.read_bytes() == candidate.data else "(replaced the earlier one)"
         )
     folder.mkdir(parents=True, exist_ok=True)
-    for stale in [*folder.glob("*.ipynb"), folder / SECRET]:
+    for stale in [*folder.glob("*.ipynb"), folder / SECRET, folder / LMS_MARKER]:
         stale.unlink(missing_ok=True)
     target.write_bytes(candidate.data)
     files = {TIMESTAMP: candidate.modified.strftime(TIME_FORMAT).encode()}

@@ -5,13 +5,18 @@ Every score is checked against that record: a ``manual_score`` set in formgrader
 manual override and said so (``manual: test_relu=1``); an ``auto_score`` that the grader did
 not write is kept but marked (``tampered: test_relu (gradebook 1, grader wrote 0)``).
 
-The CSV is sorted by student; its columns are ``student``, one ``<assignment>:<grade_id>``
-column per graded part and an ``<assignment>:total`` per assignment, then ``total``, ``max``
-and ``flags``. The report shows the flags to review, the parts ranked from hardest (lowest
-mean share of the points, over real attempts only) to easiest, and per assignment the
-distribution of each part's scores. Nothing a student wrote is rendered as HTML: every text
-is escaped and stripped of control characters (:func:`clean_text`), and our pages hold no
-script.
+The CSV has a row for every student the gradebook knows (the roster and everyone who
+submitted), sorted by id; its columns are ``student``, ``last_name``, ``first_name``,
+``email``, then per assignment one ``<assignment>:<grade_id>`` column per graded part (the
+final score: a manual score overrides the grader's), ``<assignment>:late_penalty`` and
+``<assignment>:total`` (after the penalty), then ``total``, ``max``, ``missing`` (the
+assignments with no submission) and ``flags``. Late penalties are recomputed first
+(:mod:`autograder.pipeline.late`), and manual scores entered since the last look are
+audited. The report shows the flags to review, late work, archived manual grades, the parts
+ranked from hardest (lowest mean share of the points, over real attempts only) to easiest,
+and per assignment the distribution of each part's scores. Nothing a student wrote is
+rendered as HTML: every text is escaped and stripped of control characters
+(:func:`clean_text`), and our pages hold no script.
 """
 
 from __future__ import annotations
@@ -74,22 +79,47 @@ class GradedPart:
 
 @dataclass
 class GradeTable:
-    """What the export reads: parts with scores, flags per (assignment, student), results."""
+    """What the export reads: parts with scores, flags per (assignment, student), results,
+    every student's (last, first, email), the late penalties and who submitted what."""
 
     parts: list[GradedPart]
     flags: dict[tuple[str, str], list[Flag]]
     results: dict[tuple[str, str], GradeResult]
+    students: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    penalties: dict[tuple[str, str], float] = field(default_factory=dict)
+    submitted: set[tuple[str, str]] = field(default_factory=set)
+    assignments: list[str] = field(default_factory=list)
+
+    def total(self, assignment: str, student: str) -> float:
+        """The final points of one submission: parts, less the late penalty."""
+        own = [p.scores.get(student, 0.0) for p in self.parts if p.assignment == assignment]
+        return max(sum(own) - self.penalties.get((assignment, student), 0.0), 0.0)
+
+    def maximum(self, assignment: str) -> float:
+        return sum(p.max_score for p in self.parts if p.assignment == assignment)
 
 
 def read_gradebook(course: Course) -> GradeTable:
     """Every graded part with the students' scores, checked against the grader's record."""
     from nbgrader.api import Gradebook
 
+    from autograder.pipeline.decisions import create_tables, note_manual_scores
+    from autograder.pipeline.kit import create_gradebook
+    from autograder.pipeline.late import recompute
+
+    create_gradebook(course.db_url)
+    recompute(course, actor="grader export")
     results = recorded_results(course.db_url)
     flags = {key: list(result.flags) for key, result in results.items()}
     parts = []
+    book = GradeTable([], flags, results)
     with Gradebook(course.db_url, course.course_id) as gb:
+        create_tables(gb.engine)
+        book.students = {
+            s.id: (s.last_name or "", s.first_name or "", s.email or "") for s in gb.students
+        }
         for assignment in sorted(gb.assignments, key=lambda a: a.name):
+            book.assignments.append(assignment.name)
             by_name = {}
             for notebook in assignment.notebooks:
                 for cell in notebook.grade_cells:
@@ -99,6 +129,9 @@ def read_gradebook(course: Course) -> GradeTable:
             for submission in assignment.submissions:
                 student = submission.student.id
                 key = (assignment.name, student)
+                note_manual_scores(gb.db, submission)
+                book.submitted.add(key)
+                book.penalties[key] = float(submission.late_submission_penalty or 0)
                 for notebook in submission.notebooks:
                     for grade in notebook.grades:
                         part = by_name.setdefault(
@@ -110,7 +143,9 @@ def read_gradebook(course: Course) -> GradeTable:
                         if mark:
                             flags.setdefault(key, []).append(mark)
             parts += by_name.values()
-    return GradeTable(parts, flags, results)
+        gb.db.commit()
+    book.parts = parts
+    return book
 
 
 def score_mark(grade: object, result: GradeResult | None) -> Flag | None:
@@ -137,34 +172,78 @@ def export(course: Course, folder: Path) -> tuple[Path, Path]:
     by_student: dict[str, list[str]] = {}
     for (assignment, student), flags in sorted(book.flags.items()):
         by_student.setdefault(student, []).extend(f"{assignment}: {f}" for f in flags)
-    csv_path = write_csv(folder / "grades.csv", book.parts, by_student)
+    csv_path = write_csv(folder / "grades.csv", book, by_student)
     attempts = real_attempts(course, book)
-    report_path = write_report(folder, book.parts, book.flags, attempts)
+    extra = [late_panel(course, book), kept_panel(course)]
+    report_path = write_report(folder, book.parts, book.flags, attempts, extra)
     return csv_path, report_path
 
 
-def write_csv(path: Path, parts: list[GradedPart], flags: dict[str, list[str]]) -> Path:
+def write_csv(path: Path, book: GradeTable, flags: dict[str, list[str]]) -> Path:
     """The grades table, one row per student sorted by id."""
-    students = sorted({s for p in parts for s in p.scores} | set(flags))
-    assignments = sorted({p.assignment for p in parts})
-    header = ["student"]
+    parts = book.parts
+    students = sorted(
+        {s for p in parts for s in p.scores}
+        | set(flags)
+        | set(book.students)
+        | {s for _, s in book.submitted}
+    )
+    assignments = sorted({p.assignment for p in parts} | set(book.assignments))
+    header = ["student", "last_name", "first_name", "email"]
     for assignment in assignments:
-        header += [p.column for p in parts if p.assignment == assignment] + [f"{assignment}:total"]
-    header += ["total", "max", "flags"]
+        header += [p.column for p in parts if p.assignment == assignment]
+        header += [f"{assignment}:late_penalty", f"{assignment}:total"]
+    header += ["total", "max", "missing", "flags"]
     maximum = sum(p.max_score for p in parts)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow([csv_text(h) for h in header])
         for student in students:
-            row: list[object] = [csv_text(student)]
+            last, first, email = book.students.get(student, ("", "", ""))
+            row: list[object] = [csv_text(x) for x in (student, last, first, email)]
+            missing = []
             for assignment in assignments:
                 own = [p for p in parts if p.assignment == assignment]
                 row += [f"{p.scores[student]:g}" if student in p.scores else "" for p in own]
-                row.append(f"{sum(p.scores.get(student, 0.0) for p in own):g}")
-            total = sum(p.scores.get(student, 0.0) for p in parts)
-            row += [f"{total:g}", f"{maximum:g}", csv_text("; ".join(flags.get(student, [])))]
+                late = book.penalties.get((assignment, student), 0.0)
+                row += [f"{late:g}" if late else "", f"{book.total(assignment, student):g}"]
+                if (assignment, student) not in book.submitted:
+                    missing.append(assignment)
+            total = sum(book.total(a, student) for a in assignments)
+            row += [f"{total:g}", f"{maximum:g}", csv_text("; ".join(missing))]
+            row.append(csv_text("; ".join(flags.get(student, []))))
             writer.writerow(row)
     return path
+
+
+def late_panel(course: Course, book: GradeTable) -> str:
+    """Late submissions: how late, the due date that applied, the penalty."""
+    from autograder.pipeline.late import recompute
+
+    rows = "".join(
+        f"<tr><td>{esc(x.student)}</td><td>{esc(x.assignment)}</td>"
+        f"<td>{esc(x.describe())}</td></tr>"
+        for x in recompute(course, actor="grader export")
+        if x.seconds_late > 0
+    )
+    body = (
+        f"<table><tr><th>student</th><th>assignment</th><th>lateness</th></tr>{rows}</table>"
+        if rows
+        else "<p>No late submissions.</p>"
+    )
+    return f"<section class='panel'><h2>Late work</h2>{body}</section>"
+
+
+def kept_panel(course: Course) -> str:
+    """Manual scores and comments kept aside because a changed source removed their cell."""
+    from autograder.pipeline.decisions import archived, describe_archived
+
+    rows = "".join(f"<li>{esc(describe_archived(row))}</li>" for row in archived(course.db_url))
+    body = f"<ul>{rows}</ul>" if rows else "<p>Nothing archived.</p>"
+    return (
+        "<section class='panel'><h2>Archived manual grades</h2><p class='note'>Entered in "
+        f"formgrader on cells the source no longer has; kept, not counted.</p>{body}</section>"
+    )
 
 
 def real_attempts(course: Course, book: GradeTable) -> dict[str, set[str]]:
@@ -214,10 +293,11 @@ def write_report(
     parts: list[GradedPart],
     flags: dict[tuple[str, str], list[Flag]],
     attempts: dict[str, set[str]] | None = None,
+    extra: list[str] | None = None,
 ) -> Path:
     """An HTML page: flags to review, hardest parts, score distributions, in a grid of panels."""
     attempts = attempts if attempts is not None else {}
-    panels = [hardest_panel(parts, attempts), review_panel(flags)]
+    panels = [hardest_panel(parts, attempts), review_panel(flags), *(extra or [])]
     for assignment in sorted({p.assignment for p in parts}):
         own = [p for p in parts if p.assignment == assignment]
         counted = attempts.get(assignment)
@@ -284,8 +364,10 @@ def review_panel(flags: dict[tuple[str, str], list[Flag]]) -> str:
     if not rows:
         return "<section class='panel'><h2>For review</h2><p>No flags.</p></section>"
     return (
-        "<section class='panel'><h2>For review</h2><p>Points of parts under review are recorded "
-        "as 0 until reviewed; rejected files score 0; repaired ones were graded as restored; "
+        "<section class='panel'><h2>For review</h2><p><b>held</b>: points of parts under "
+        "review are recorded as 0 until released with <code>grader review</code>; "
+        "<b>rejected</b>: the file was not graded and scores 0; <b>failed</b>: grading itself "
+        "failed and is retried by the next run; repaired files were graded as restored; "
         "a manual score overrides the grader's, a tampered one was written by neither.</p>"
         "<table><tr><th>student</th><th>assignment</th><th>flag</th></tr>"
         f"{rows}</table></section>"

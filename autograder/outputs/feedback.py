@@ -1,7 +1,10 @@
 """One HTML feedback page per student that keeps the hidden tests hidden and runs no script.
 
 The page opens with the score and a table of the graded parts in notebook order (points, and
-on failure the message the trusted test raised), then shows the student's cells. Nothing a
+on failure the message the trusted test raised), then shows the student's cells. The score
+is the final one: a part scored by the instructor in formgrader shows that score, marked
+"set by your instructor", and a late penalty is shown with how late and the due date that
+applied (:mod:`autograder.pipeline.late`, recomputed before the pages are written). Nothing a
 student wrote is rendered as HTML:
 
 - code is highlighted text (Pygments escapes it);
@@ -26,11 +29,13 @@ import base64
 import binascii
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
-from autograder.pipeline.coursedir import Course
-from autograder.pipeline.gradebook import autograded_path, selected_results
+from autograder.pipeline.coursedir import Course, CourseError
+from autograder.pipeline.gradebook import autograded_path, final_scores, selected_results
+from autograder.pipeline.late import Lateness
 from autograder.pipeline.tasks import GRADED, GradeResult
 from autograder.text import cap, clean_text, esc, esc_block, html_page, markdown_html
 from course.messages import error_output_line
@@ -59,22 +64,55 @@ code.math{background:#f3f3f3}
 def write_feedback(
     course: Course, assignments: Sequence[str] = (), students: Sequence[str] = ()
 ) -> list[Path]:
-    """Write ``feedback/<student>/<assignment>/exercises.html`` for every recorded result."""
+    """Write ``feedback/<student>/<assignment>/exercises.html`` for every recorded result.
+
+    An assignment or student that was never graded is a :class:`CourseError`.
+    """
+    from autograder.pipeline.late import recompute
+
+    recorded = selected_results(course)
+    for kind, wanted, known in (
+        ("assignment", assignments, {a for a, _, _ in recorded}),
+        ("student", students, {s for _, s, _ in recorded}),
+    ):
+        unknown = sorted(set(wanted) - known)
+        if unknown:
+            raise CourseError(f"no graded submission for {kind} {unknown[0]}: run grader grade")
+    lateness = {
+        (x.assignment, x.student): x for x in recompute(course, assignments, "grader feedback")
+    }
     written = []
     for assignment, student, result in selected_results(course, assignments, students):
+        final = final_scores(course, assignment, student)
+        manual = sorted(name for name, (_, is_manual) in final.items() if is_manual)
+        if final:
+            scores = {name: score for name, (score, _) in final.items()}
+            result = replace(result, scores={**result.scores, **scores})
         release = read_json(course.exercises_path("release", assignment))
         executed = None
         if result.status == GRADED:
             executed = read_json(autograded_path(course, assignment, student))
         path = course.exercises_path("feedback", assignment, student, ".html")
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(feedback_page(result, executed, release), encoding="utf-8")
+        late = lateness.get((assignment, student))
+        page = feedback_page(result, executed, release, late, manual)
+        path.write_text(page, encoding="utf-8")
         written.append(path)
     return written
 
 
-def feedback_page(result: GradeResult, executed: dict | None, release: dict | None) -> str:
-    """The whole feedback page of ``result``; ``executed`` is the autograded notebook."""
+def feedback_page(
+    result: GradeResult,
+    executed: dict | None,
+    release: dict | None,
+    late: Lateness | None = None,
+    manual: Sequence[str] = (),
+) -> str:
+    """The whole feedback page of ``result``; ``executed`` is the autograded notebook.
+
+    ``late`` is the submission's lateness and penalty; ``manual`` names the parts an
+    instructor scored by hand.
+    """
     visible = test_sources(release)
     cells = [c for c in (executed or {}).get("cells", []) if isinstance(c, dict)]
     messages = {
@@ -83,7 +121,7 @@ def feedback_page(result: GradeResult, executed: dict | None, release: dict | No
         if (name := test_name(cell, result)) and name in result.max_scores
     }
     order = part_order(result, [*visible, *messages])
-    body = summary_html(result, order, messages)
+    body = summary_html(result, order, messages, late, manual)
     if executed is None and result.status == GRADED:
         body += "<p class='note'>Your notebook's outputs are too large to show here.</p>"
     images = ImageBudget()
@@ -112,13 +150,26 @@ def part_order(result: GradeResult, seen: Sequence[str]) -> list[str]:
     return order + sorted(set(result.max_scores) - set(order))
 
 
-def summary_html(result: GradeResult, order: list[str], messages: dict[str, str]) -> str:
+def summary_html(
+    result: GradeResult,
+    order: list[str],
+    messages: dict[str, str],
+    late: Lateness | None = None,
+    manual: Sequence[str] = (),
+) -> str:
     """Score, status, flags and a row per graded part: points, verdict, message."""
     total = sum(result.max_scores.values())
+    penalty = late.penalty if late is not None else 0.0
+    final = max(result.score - penalty, 0.0)
     out = [
         f"<h1>Feedback: {esc(result.assignment)}</h1>",
-        f"<p><strong>{esc(result.student)}</strong>: {result.score:g} / {total:g} points.</p>",
+        f"<p><strong>{esc(result.student)}</strong>: {final:g} / {total:g} points.</p>",
     ]
+    if late is not None and late.seconds_late > 0:
+        out.append(
+            f"<p class='late'>Submitted {esc(late.describe())}; before the penalty:"
+            f" {result.score:g} points.</p>"
+        )
     if result.status != GRADED:
         out.append(f"<p>Your submission was not graded ({esc(result.status)}).</p>")
     if result.flags:
@@ -129,8 +180,9 @@ def summary_html(result: GradeResult, order: list[str], messages: dict[str, str]
         score, maximum = result.scores.get(name, 0.0), result.max_scores[name]
         passed = score >= maximum
         message = "" if passed else messages.get(name, "")
+        mark = " (set by your instructor)" if name in manual else ""
         rows.append(
-            f"<tr><td>{esc(name)}</td><td>{score:g} / {maximum:g}</td>"
+            f"<tr><td>{esc(name)}</td><td>{score:g} / {maximum:g}{mark}</td>"
             f"<td>{'passed' if passed else 'failed'}</td><td>{esc(message)}</td></tr>"
         )
     out.append(

@@ -90,11 +90,16 @@ def exercises_path(
 
 
 def default_course_dir() -> Path:
-    """The current directory if it is a course directory, else this repository's root."""
+    """The current directory if it is a course directory (it has ``nbgrader_config.py`` or
+    ``source/``); :class:`CourseError` otherwise: a command never falls back to another
+    course."""
     cwd = Path.cwd()
     if (cwd / CONFIG_FILE).is_file() or (cwd / "source").is_dir():
         return cwd
-    return REPO_ROOT
+    raise CourseError(
+        f"{cwd} is not a course directory (no {CONFIG_FILE} or source/): cd into your course,"
+        " pass --course-dir DIR, or create one with `grader init DIR`"
+    )
 
 
 def load_course(course_dir: Path | str | None = None, db_url: str | None = None) -> Course:

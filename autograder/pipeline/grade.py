@@ -25,9 +25,11 @@ from tqdm import tqdm
 
 from autograder.pipeline.cluster import DaskPool
 from autograder.pipeline.coursedir import Course, CourseError
+from autograder.pipeline.decisions import decisions
 from autograder.pipeline.gradebook import Recorder, recorded_results
 from autograder.pipeline.kit import cached_kit
 from autograder.pipeline.pool import WorkerPool
+from autograder.pipeline.release import earlier_releases
 from autograder.pipeline.review import withhold
 from autograder.pipeline.submissions import (
     Preparer,
@@ -38,6 +40,9 @@ from autograder.pipeline.submissions import (
 from autograder.pipeline.tasks import (
     FAILED,
     GRADED,
+    REJECTED,
+    TIMEOUT,
+    FlagKind,
     GradeResult,
     GradingPool,
     WorkerOptions,
@@ -114,7 +119,7 @@ def run(
         worker_options = WorkerOptions(options.cell_timeout, options.kernel_name, options.sandbox)
         pool: GradingPool
         if options.scheduler:
-            pool = DaskPool(options.scheduler, worker_options)
+            pool = DaskPool(options.scheduler, worker_options, options.student_timeout)
         else:
             pool = WorkerPool(
                 min(options.jobs, len(todo)), scratch, options.student_timeout, worker_options
@@ -125,11 +130,13 @@ def run(
             kit = cached_kit(course, assignments)
             releases = {a: nbformat.read(kit.release_notebook(a), 4) for a in assignments}
             references = {a: nbformat.read(kit.source_notebook(a), 4) for a in assignments}
+            history = {a: earlier_releases(course, a) for a in assignments}
+            decided = decisions(course.db_url)
             rejected, tasks = [], []
             with Preparer() as preparer:
                 for submission in todo:
                     a = submission.assignment
-                    prepared = preparer.prepare(submission, releases[a], references[a])
+                    prepared = preparer.prepare(submission, releases[a], references[a], history[a])
                     (rejected if isinstance(prepared, GradeResult) else tasks).append(prepared)
             pool.start(kit, tasks)
             recorder = Recorder(course)
@@ -137,7 +144,7 @@ def run(
                 recorder.register(assignment, kit)
 
             def on_result(result: GradeResult) -> None:
-                result = withhold(result)
+                result = withhold(result, decided.get((result.assignment, result.student)))
                 recorder.record(result)
                 results[(result.assignment, result.student)] = result
                 progress.update(result)
@@ -152,22 +159,44 @@ def run(
                 recorder.close()
 
 
+OUTCOMES = ("graded", "flagged", "held", "rejected", "failed", "timeout")
+"""The words of the progress bar and the summary, as the README defines them."""
+
+
+def outcome(result: GradeResult) -> str:
+    """One word for a result: graded (nothing to look at), flagged (graded, with a flag to
+    read), held (graded, points held for review), rejected (the file was not graded),
+    failed (grading itself failed: retried next run), timeout (past the per-student limit)."""
+    if result.status == REJECTED:
+        return "rejected"
+    if result.status == TIMEOUT:
+        return "timeout"
+    if result.status != GRADED:
+        return "failed"
+    if result.flags_of(FlagKind.WITHHELD) or result.flags_of(FlagKind.REVIEW):
+        return "held"
+    return "flagged" if result.needs_attention else "graded"
+
+
+def outcome_counts(results: Sequence[GradeResult]) -> str:
+    """``graded 3, flagged 0, held 1, rejected 1, failed 0, timeout 0``."""
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for result in results:
+        counts[outcome(result)] += 1
+    return ", ".join(f"{word} {n}" for word, n in counts.items())
+
+
 class Progress:
-    """A tqdm bar counting students done, failed and flagged."""
+    """A tqdm bar counting students graded, flagged, held, rejected, failed, timed out."""
 
     def __init__(self, total: int, enabled: bool) -> None:
-        self.counts = {"done": 0, "failed": 0, "flagged": 0}
+        self.counts = dict.fromkeys(OUTCOMES, 0)
         self.bar = tqdm(total=total, unit="student", file=sys.stderr, disable=not enabled)
 
     def update(self, result: GradeResult) -> None:
         """Count one finished student."""
-        if result.status != GRADED:
-            self.counts["failed"] += 1
-        elif result.needs_attention:
-            self.counts["flagged"] += 1
-        else:
-            self.counts["done"] += 1
-        self.bar.set_postfix(self.counts, refresh=False)
+        self.counts[outcome(result)] += 1
+        self.bar.set_postfix({k: v for k, v in self.counts.items() if v}, refresh=False)
         self.bar.update(1)
 
     def close(self) -> None:

@@ -88,10 +88,13 @@ def generate_assignment(config: Config, assignment: str) -> None:
     )
     if not result["success"]:
         raise KitError(f"nbgrader could not generate {assignment}: {api_failure(result)}")
+    # where nbgrader was told to write, which need not be root/release (a scratch folder
+    # when grading registers an assignment: grading never writes release/)
     root = Path(config.CourseDirectory.root)
+    source = config.CourseDirectory.get("source_directory", "source")
+    release = config.CourseDirectory.get("release_directory", "release")
     stamp_release(
-        exercises_path(root, "source", assignment),
-        exercises_path(root, "release", assignment),
+        exercises_path(root, source, assignment), exercises_path(root, release, assignment)
     )
 
 

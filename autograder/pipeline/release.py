@@ -7,11 +7,15 @@ the committed one; ``grader release --check`` and the notebook tests both use it
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import json
 from pathlib import Path
 
+import nbformat
+from nbformat import NotebookNode
+
 from autograder.pipeline.coursedir import Course
-from autograder.pipeline.kit import IGNORED, cached_kit, generate_assignment
+from autograder.pipeline.kit import CACHE, IGNORED, cached_kit, generate_assignment
 from course.notebooks import cell_source, grade_id, nbgrader_meta, read_json
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
@@ -29,12 +33,68 @@ def release(course: Course, assignments: list[str]) -> list[str]:
     config = course.nbgrader_config()
     problems = []
     for assignment in assignments:
+        remember_release(course, assignment)  # the one students may have now
         generate_assignment(config, assignment)
+        remember_release(course, assignment)
         cached_kit(course, [assignment])
         problems += release_leaks(
             course.step_dir("source") / assignment, course.step_dir("release") / assignment
         )
     return problems + stale_releases(course)
+
+
+def remember_release(course: Course, assignment: str) -> None:
+    """Keep a copy of the release exercises notebook in ``.grader/releases/<assignment>/``.
+
+    Named by a hash of its bytes, so each version is kept once. Grading compares a
+    submission with every release the student could have had (:func:`earlier_releases`).
+    """
+    path = course.exercises_path("release", assignment)
+    if not path.is_file():
+        return
+    data = path.read_bytes()
+    folder = course.step_dir(CACHE) / "releases" / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{hashlib.sha256(data).hexdigest()[:16]}.ipynb"
+    if not target.exists():
+        target.write_bytes(data)
+
+
+def earlier_releases(course: Course, assignment: str) -> list[NotebookNode]:
+    """The release notebooks students may have of ``assignment``: the committed one in
+    ``release/`` and every one ``grader release`` made before (unreadable ones skipped)."""
+    paths = [course.exercises_path("release", assignment)]
+    folder = course.step_dir(CACHE) / "releases" / assignment
+    if folder.is_dir():
+        paths += sorted(folder.glob("*.ipynb"), key=lambda p: p.stat().st_mtime, reverse=True)
+    found, seen = [], set()
+    for path in paths:
+        try:
+            data = path.read_bytes()
+            if data in seen:
+                continue
+            seen.add(data)
+            found.append(nbformat.reads(data.decode("utf-8"), as_version=4))
+        except (OSError, ValueError, UnicodeDecodeError):
+            continue
+    return found
+
+
+def source_changed(course: Course, assignment: str) -> str | None:
+    """One line if ``source/`` changed since ``release/`` was generated, else ``None``."""
+    kit = cached_kit(course, [assignment])
+    committed = course.step_dir("release") / assignment
+    if not course.exercises_path("release", assignment).is_file():
+        return (
+            f"{assignment}: no release/ yet; grading against source/"
+            f" (run `grader release {assignment}` before handing it out)"
+        )
+    if release_differences(kit.release_dir(assignment), committed):
+        return (
+            f"{assignment}: source/ changed since release/ was generated; grading against the"
+            f" new source (run `grader release {assignment}` to give students the new version)"
+        )
+    return None
 
 
 def check_release(course: Course, assignments: list[str]) -> list[str]:

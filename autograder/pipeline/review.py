@@ -11,11 +11,13 @@ student can restore them. Every other cell keeps its score.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 from nbformat import NotebookNode
 
 from autograder.pipeline import integrity
+from autograder.pipeline.decisions import OVERRIDE, Decision
 from autograder.pipeline.tasks import GRADED, Flag, FlagKind, GradeResult
 
 
@@ -32,17 +34,51 @@ def held_tests(result: GradeResult) -> set[str]:
     return {test for flag in result.flags_of(FlagKind.REVIEW) for test in flag.tests}
 
 
-def withhold(result: GradeResult) -> GradeResult:
-    """``result`` with the scores of reviewed test cells set to 0, saying what they earned."""
+def withhold(result: GradeResult, decided: Mapping[str, Decision] | None = None) -> GradeResult:
+    """``result`` with the scores of reviewed test cells set to 0, saying what they earned.
+
+    ``decided`` holds the instructor's decisions on this submission's parts (``grader
+    review``). A decision made on the same file is applied: a released part keeps what it
+    earned, an overridden one gets the instructor's score, and a review flag whose parts are
+    all decided becomes a :attr:`~FlagKind.RELEASED` note. A decision made on an earlier file
+    is stale: the points stay held and a review flag says so.
+    """
     held = held_tests(result) & set(result.scores)
     if result.status != GRADED or not held:
         return result
-    earned = sum(result.scores[t] for t in held)
-    maximum = sum(result.max_scores.get(t, 0.0) for t in held)
-    note = Flag(
-        FlagKind.WITHHELD,
-        f"{earned:g} of {maximum:g} points on {', '.join(sorted(held))} "
-        "held back until the flags are reviewed",
-    )
-    scores = {k: (0.0 if k in held else v) for k, v in result.scores.items()}
-    return replace(result, scores=scores, flags=[*result.flags, note])
+    decided = decided or {}
+    current = {t: d for t, d in decided.items() if t in held and d.file == result.digest.file}
+    stale = {t: d for t, d in decided.items() if t in held and t not in current}
+    earned = {t: result.scores[t] for t in held}
+    scores = dict(result.scores)
+    flags = []
+    for flag in result.flags:
+        if flag.kind is FlagKind.REVIEW and flag.tests and set(flag.tests) <= set(current):
+            what = "; ".join(current[t].describe() for t in flag.tests)
+            flags.append(Flag(FlagKind.RELEASED, f"{what} (was: {flag.text})", flag.tests))
+        else:
+            flags.append(flag)
+    for test, decision in current.items():
+        if decision.action == OVERRIDE and decision.score is not None:
+            scores[test] = decision.score
+    still = held - set(current)
+    for test in still:
+        scores[test] = 0.0
+    if still:
+        got = sum(earned[t] for t in still)
+        maximum = sum(result.max_scores.get(t, 0.0) for t in still)
+        flags.append(
+            Flag(
+                FlagKind.WITHHELD,
+                f"{got:g} of {maximum:g} points on {', '.join(sorted(still))} "
+                "held back until the flags are reviewed (grader review)",
+            )
+        )
+    for _test, decision in sorted(stale.items()):
+        flags.append(
+            Flag(
+                FlagKind.REVIEW,
+                f"a new file since {decision.describe()}: that decision no longer applies",
+            )
+        )
+    return replace(result, scores=scores, flags=flags, held=earned)

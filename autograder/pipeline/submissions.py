@@ -71,7 +71,12 @@ class Submission:
         return text
 
 
-def prepare(submission: Submission, release: NotebookNode, reference: NotebookNode):
+def prepare(
+    submission: Submission,
+    release: NotebookNode,
+    reference: NotebookNode,
+    history: Sequence[NotebookNode] = (),
+):
     """A task to grade ``submission``, or its rejected result with the reason."""
     task = submission.placeholder()
     if submission.rejection or submission.path is None:
@@ -82,23 +87,43 @@ def prepare(submission: Submission, release: NotebookNode, reference: NotebookNo
     if task.timestamp is None and (submission.path.parent / TIMESTAMP).is_file():
         flags.append(Flag(FlagKind.REPAIRED, f"ignored an unreadable {TIMESTAMP}"))
     task = GradeTask(task.assignment, task.student, "", task.digest, task.timestamp, tuple(flags))
-    return prepare_notebook(submission.path.read_bytes(), release, reference, task)
+    return prepare_notebook(submission.path.read_bytes(), release, reference, task, history)
 
 
 def prepare_notebook(
-    raw: bytes, release: NotebookNode, reference: NotebookNode, task: GradeTask
+    raw: bytes,
+    release: NotebookNode,
+    reference: NotebookNode,
+    task: GradeTask,
+    history: Sequence[NotebookNode] = (),
 ) -> GradeTask | GradeResult:
     """``task`` with the notebook ``raw`` repaired and reviewed, or its rejected result.
 
     The file is repaired against the ``release``, then its graded functions are reviewed
-    under the rule of the instructor's ``reference`` notebook (:mod:`~.integrity`).
+    under the rule of the instructor's ``reference`` notebook (:mod:`~.integrity`). A file
+    stamped as another assignment's release is rejected. ``history`` holds the releases the
+    student may have had before the current one: the repairs reported are those against the
+    release the file is closest to, so that an instructor's edit of the source is never
+    reported as the student's repair (the file is still graded as repaired against
+    ``release``).
     """
+    stamped = release_stamp(raw)
+    if stamped and stamped != task.assignment:
+        reason = f"released for {stamped}, not {task.assignment}: another assignment's notebook"
+        return unsuccessful(task, REJECTED, reason)
     checked = preflight(raw, release)
     if checked.notebook is None:
         return unsuccessful(task, REJECTED, checked.rejection or "unreadable")
+    repairs = checked.repairs
+    for earlier in history:
+        if not repairs:
+            break
+        other = preflight(raw, earlier)
+        if other.notebook is not None and len(other.repairs) < len(repairs):
+            repairs = other.repairs
     flags = [
         *task.flags,
-        *(Flag(FlagKind.REPAIRED, note) for note in checked.repairs),
+        *(Flag(FlagKind.REPAIRED, note) for note in repairs),
         *integrity_flags(checked.notebook, reference),
     ]
     return GradeTask(
@@ -135,14 +160,20 @@ class Preparer:
             self.pool.join()
             self.pool = None
 
-    def prepare(self, submission: Submission, release: NotebookNode, reference: NotebookNode):
+    def prepare(
+        self,
+        submission: Submission,
+        release: NotebookNode,
+        reference: NotebookNode,
+        history: Sequence[NotebookNode] = (),
+    ):
         import multiprocessing
 
         if self.pool is None:
             context = multiprocessing.get_context("spawn")
             self.pool = context.Pool(1, initializer=cap_memory, initargs=(self.memory,))
         try:
-            pending = self.pool.apply_async(prepare, (submission, release, reference))
+            pending = self.pool.apply_async(prepare, (submission, release, reference, history))
             return pending.get(timeout=self.seconds)
         except multiprocessing.TimeoutError:
             self.close()
@@ -152,6 +183,23 @@ class Preparer:
         except Exception as exc:
             reason = f"pre-flight failed: {one_line(exc)}"
         return unsuccessful(submission.placeholder(), REJECTED, reason)
+
+
+def release_stamp(raw: bytes) -> str | None:
+    """The assignment a notebook says it was released for (``metadata.course.assignment``).
+
+    ``None`` for a file that has no readable stamp (the pre-flight judges it then).
+    """
+    import json
+
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    metadata = data.get("metadata") if isinstance(data, dict) else None
+    stamp = metadata.get("course") if isinstance(metadata, dict) else None
+    name = stamp.get("assignment") if isinstance(stamp, dict) else None
+    return name if isinstance(name, str) and SAFE_ID.match(name) else None
 
 
 def submitted_assignments(course: Course) -> list[str]:

@@ -47,6 +47,8 @@ class FlagKind(Enum):
     """A graded function's points are held back for the instructor's review."""
     WITHHELD = "withheld"
     """How many points the held-back test cells earned, to restore after review."""
+    RELEASED = "released"
+    """Held points the instructor released or set after review (``grader review``)."""
     MANUAL = "manual"
     """An instructor's manual score overrides the grader's (written at export)."""
     TAMPERED = "tampered"
@@ -58,7 +60,7 @@ class FlagKind(Enum):
         return self in NOTES
 
 
-NOTES = frozenset({FlagKind.RENAMED, FlagKind.REPAIRED})
+NOTES = frozenset({FlagKind.RENAMED, FlagKind.REPAIRED, FlagKind.RELEASED})
 STATUS_FLAGS = {REJECTED: FlagKind.REJECTED, FAILED: FlagKind.FAILED, TIMEOUT: FlagKind.TIMEOUT}
 
 
@@ -150,6 +152,8 @@ class GradeResult:
     flags: list[Flag] = field(default_factory=list)
     notebook: str | None = None
     timestamp: str | None = None
+    held: dict[str, float] = field(default_factory=dict)
+    """What each part held back for review earned (its recorded score is 0 until released)."""
 
     @property
     def score(self) -> float:
