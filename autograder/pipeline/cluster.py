@@ -3,15 +3,16 @@
 :class:`DaskPool` is a :class:`~autograder.pipeline.tasks.GradingPool`, like the local
 :class:`~autograder.pipeline.pool.WorkerPool`: it packs the kit (``source/``, ``release/`` and
 the kit's gradebook: a few hundred kB) into a tar archive, sends it once to every Dask
-worker, and submits one :func:`grade_remotely` call per task. Each worker process unpacks
-the kit once and keeps one :class:`~autograder.pipeline.worker.Grader` in a scratch folder
-of its own; a grader runs one kernel and one test cell at a time, so a process grades one
-task at a time, under a lock (start workers with ``--nthreads 1`` and as many
-``--nworkers`` as cores). Results
-come back to the coordinator, which alone writes the gradebook. Workers need the same
-repository and environment as the coordinator (the course's source travels with the kit).
-The per-cell timeout and the kernel's CPU cap bound a task; the per-student wall-clock limit
-is the local pool's alone.
+worker, and submits one :func:`grade_remotely` call per task. Each Dask worker process
+unpacks the kit once and grades in a local grading process of its own (a one-worker
+:class:`~autograder.pipeline.pool.WorkerPool`), one task at a time: so every limit binds
+there as on the coordinator's machine (the trusted code's time and memory limits in the
+grading process's main thread, the per-cell and per-student time limits, the kernel's caps),
+and a submission that hangs is killed without stopping the cluster. Start workers with
+``--nthreads 1``, as many ``--nworkers`` as cores, and ``DASK_DISTRIBUTED__WORKER__DAEMON=False``
+(a daemonic process may not start the grading process). Results come back to the
+coordinator, which alone writes the gradebook. Workers need the same repository and
+environment as the coordinator (the course's source travels with the kit).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from autograder.pipeline.coursedir import ensure_tools_on_path
 from autograder.pipeline.kit import Kit
+from autograder.pipeline.pool import WorkerPool
 from autograder.pipeline.tasks import (
     FAILED,
     GradeResult,
@@ -35,10 +37,14 @@ from autograder.pipeline.tasks import (
     crashed,
     unsuccessful,
 )
-from autograder.pipeline.worker import Grader
 
-_graders: dict[str, Grader] = {}
+_pools: dict[str, tuple[Kit, WorkerPool]] = {}
+"""This Dask worker process's grading pool, by kit: one local worker process."""
 _lock = threading.Lock()
+DAEMON_HINT = (
+    "this Dask worker cannot start grading processes (it is a daemon): start the workers "
+    "with DASK_DISTRIBUTED__WORKER__DAEMON=False"
+)
 
 
 def pack(kit: Kit) -> bytes:
@@ -57,19 +63,35 @@ def unpack(archive: bytes, kit: Kit, folder: Path) -> Kit:
 
 
 def grade_remotely(
-    archive: bytes, kit: Kit, task: GradeTask, options: WorkerOptions
+    archive: bytes, kit: Kit, task: GradeTask, options: WorkerOptions, student_timeout: float
 ) -> GradeResult:
-    """Grade ``task`` on a Dask worker, reusing this process's grader for the same kit."""
+    """Grade ``task`` on a Dask worker, in a local grading process kept for the same kit.
+
+    The grading process is a :class:`~autograder.pipeline.pool.WorkerPool` worker, exactly as
+    on the coordinator's machine: the trusted code runs in its main thread under the test
+    cell's limits, the per-student wall-clock limit kills a submission that runs past it,
+    and the worker is replaced afterwards. One task at a time per Dask worker process.
+    """
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon:
+        return unsuccessful(task, FAILED, DAEMON_HINT)
     key = hashlib.sha256(archive).hexdigest()
     with _lock:
         try:
-            grader = _graders.get(key)
-            if grader is None:
+            if key not in _pools:
                 ensure_tools_on_path()
+                for _, old in _pools.values():
+                    old.close()
+                _pools.clear()
                 folder = Path(tempfile.mkdtemp(prefix="grader-dask-"))
                 local = unpack(archive, kit, folder)
-                grader = _graders[key] = Grader(local, folder / "worker", options)
-            return grader.grade(task)
+                _pools[key] = (local, WorkerPool(1, folder / "workers", student_timeout, options))
+            local, pool = _pools[key]
+            results: list[GradeResult] = []
+            pool.start(local, [task])
+            pool.finish(results.append)
+            return results[0]
         except Exception as exc:
             return crashed(task, exc, " on a Dask worker")
 
@@ -77,18 +99,21 @@ def grade_remotely(
 class DaskPool:
     """Grade tasks on the Dask cluster whose scheduler listens at ``address``."""
 
-    def __init__(self, address: str, options: WorkerOptions) -> None:
+    def __init__(self, address: str, options: WorkerOptions, student_timeout: float) -> None:
         from distributed import Client
 
         self.client = Client(address, timeout="30s")
         self.options = options
+        self.student_timeout = student_timeout
         self.futures: dict = {}
 
     def start(self, kit: Kit, tasks: Iterable[GradeTask]) -> None:
         """Send the kit to every Dask worker and submit one grading call per task."""
         archive = self.client.scatter(pack(kit), broadcast=True)
         self.futures = {
-            self.client.submit(grade_remotely, archive, kit, task, self.options, pure=False): task
+            self.client.submit(
+                grade_remotely, archive, kit, task, self.options, self.student_timeout, pure=False
+            ): task
             for task in tasks
         }
 

@@ -161,6 +161,8 @@ class KernelSession:
         self.next_id = 0
         self.cell_deadline = float("inf")
         self.folder: Path | None = None
+        self.scrub: Callable[[str], str] = str
+        """Takes the names of the test's own helpers out of a text bound for the kernel."""
 
     # -- life cycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -491,7 +493,8 @@ class KernelSession:
         except Exception as exc:
             kind = type(exc)
             name = kind.__name__ if kind.__module__ == "builtins" else "RuntimeError"
-            self.send({"op": "raise", "type": name, "text": one_line(exc)}, {})
+            text = one_line(exc) if kind.__module__ == "builtins" else "the test's object failed"
+            self.send({"op": "raise", "type": name, "text": self.scrub(text)}, {})
 
     # -- references --------------------------------------------------------------------------
     def export(self, obj):

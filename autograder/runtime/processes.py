@@ -41,7 +41,8 @@ def kill_tree(pid, wait_seconds=5.0):
 
     The group catches what a kernel started and then left (a daemon re-parented away from
     it); the descendants catch children in other groups. Our own group is never signalled.
-    Returns once they are gone, or after ``wait_seconds``.
+    Returns once our own children among them are reaped, or after ``wait_seconds``; the
+    others are left to whoever reaps orphans (waiting for those would wait on that reaper).
     """
     import psutil
 
@@ -58,12 +59,15 @@ def kill_tree(pid, wait_seconds=5.0):
             os.killpg(group, signal.SIGKILL)
     except (ProcessLookupError, PermissionError, OSError):
         pass
+    ours = []
     for process in family:
         try:
+            if process.ppid() == os.getpid():
+                ours.append(process)
             process.kill()
         except psutil.Error:
             pass
-    psutil.wait_procs(family, timeout=wait_seconds)
+    psutil.wait_procs(ours, timeout=wait_seconds)
 
 
 def remove_tree(path):

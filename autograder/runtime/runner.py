@@ -25,6 +25,7 @@ import copy
 import hashlib
 import io
 import logging
+import re
 import time
 import warnings
 from collections.abc import Callable
@@ -35,12 +36,15 @@ import numpy as np
 from nbformat import NotebookNode
 
 from autograder.runtime.kernel import KernelLost, KernelSession, SubmissionError
+from autograder.runtime.trusted import TrustedLimit, bounded
 from course.messages import one_line
 from course.notebooks import CHECK_CELL
 
 log = logging.getLogger(__name__)
 
 MAX_RESTARTS = 3
+CELL_SECONDS = 60.0
+"""A cell's time limit when no kernel runs (the session's own limit otherwise)."""
 STOPPED = "grading stopped this part: "
 
 
@@ -92,6 +96,28 @@ def graded_names(source: NotebookNode) -> list[str]:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 names += [t.id for t in targets if isinstance(t, ast.Name)]
     return list(dict.fromkeys(names))
+
+
+def helper_names(source: NotebookNode) -> frozenset[str]:
+    """Names of the tests' own helpers: functions, classes and ``_``-names test cells bind.
+
+    They must not reach a student: an error a helper raises is told without its name.
+    """
+    names = set()
+    for cell in source.cells:
+        if cell_kind(cell) != "test":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.add(node.name)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                if node.id.startswith("_"):
+                    names.add(node.id)
+    return frozenset(n for n in names if len(n) > 1)
 
 
 def cell_seed(grade_id: str) -> int:
@@ -163,6 +189,8 @@ class Runner:
             nbgrader_meta(c)["grade_id"]: c for c in source.cells if cell_kind(c) != "other"
         }
         self.names = graded_names(source)
+        self.cell_seconds = CELL_SECONDS
+        self.private = helper_names(source)
         self.points = {
             gid: float(nbgrader_meta(c).get("points", 0) or 0)
             for gid, c in self.cells.items()
@@ -233,6 +261,8 @@ class Runner:
                 raise KernelLost(f"the kernel was lost more than {MAX_RESTARTS} times")
         first = self.session is None
         self.session = self.new_session()
+        self.session.scrub = self.scrub
+        self.cell_seconds = self.session.limits.cell_seconds
         began = time.monotonic()
         try:
             self.session.start()
@@ -266,46 +296,76 @@ class Runner:
 
     # -- the trusted side --------------------------------------------------------------------
     def run_trusted(self, source: str) -> None:
-        """Run an instructor cell in the base namespace (its errors are the kernel's to show)."""
+        """Run an instructor cell in the base namespace (its errors are the kernel's to show).
+
+        It runs under the test cell's limits (:func:`~autograder.runtime.trusted.bounded`):
+        an instructor's demo on the kernel's data may not outlast a cell or outgrow the budget.
+        """
         try:
             session = self.kernel()
         except KernelLost:
             session = None
-        with self.quiet(), contextlib.suppress(Exception):
-            if session is None:
-                exec(compile(source, "<instructor cell>", "exec"), self.base)
-                return
-            with session.serving_cell():
-                bound = self.bind(session, self.base)
-                try:
-                    exec(compile(source, "<instructor cell>", "exec"), self.base)
-                finally:
-                    for name in bound:
-                        if self.base.get(name) is bound[name]:
-                            del self.base[name]
+        code = compile(source, "<instructor cell>", "exec")
+        seconds = session.limits.cell_seconds if session else self.cell_seconds
+        try:
+            with bounded(seconds), self.quiet(), contextlib.suppress(Exception):
+                if session is None:
+                    exec(code, self.base)
+                    return
+                with session.serving_cell():
+                    bound = self.bind(session, self.base)
+                    try:
+                        exec(code, self.base)
+                    finally:
+                        for name in bound:
+                            if self.base.get(name) is bound[name]:
+                                del self.base[name]
+        except (TrustedLimit, MemoryError):
+            if session is not None:
+                session.kill()  # it may have been answering a request: start afresh
 
     def run_test(self, gid: str) -> str | None:
-        """Run the test cell ``gid`` here; the failure message, or ``None`` if it passed."""
+        """Run the test cell ``gid`` here; the failure message, or ``None`` if it passed.
+
+        The cell, and everything it calls back or fits, runs within the cell's time limit and
+        memory budget (:func:`~autograder.runtime.trusted.bounded`); past either, the cell
+        fails with the reason, the kernel is replaced, and grading goes on.
+        """
         import course.grading as grading
 
         namespace = fresh_namespace(self.base)
         code = compile(self.cells[gid].source, f"<test cell {gid}>", "exec")
+        session = None
         try:
             session = self.kernel()
-            with session.serving_cell(), self.quiet():
+            with bounded(session.limits.cell_seconds), session.serving_cell(), self.quiet():
                 session.seed(cell_seed(gid))
                 self.bind(session, namespace)
                 with grading.grading_backend(Backend(self.student, session)):
                     exec(code, namespace)
         except KernelLost as exc:
             return f"{STOPPED}{exc}"
+        except TrustedLimit as exc:
+            session.kill()
+            return f"{STOPPED}{exc}"
+        except MemoryError:
+            if session is not None:
+                session.kill()
+            return f"{STOPPED}the test cell needed more memory than grading allows"
         except SubmissionError as exc:
-            return f"your code raised {one_line(exc, with_type=False)}"
+            return self.scrub(f"your code raised {one_line(exc, with_type=False)}")
         except RecursionError:
             return "RecursionError: maximum recursion depth exceeded"
         except Exception as exc:  # the test failed: its own message says what
-            return one_line(exc)
+            return self.scrub(one_line(exc))
         return None
+
+    def scrub(self, text: str) -> str:
+        """``text`` with the names of the tests' own helpers replaced by a neutral word."""
+        if not self.private:
+            return text
+        pattern = r"\b(?:" + "|".join(sorted(map(re.escape, self.private))) + r")\b"
+        return re.sub(pattern, "a helper of the test", text)
 
     @contextlib.contextmanager
     def timed(self, phase: str):
