@@ -69,7 +69,7 @@ def demo_sandbox(course: Course) -> Sandbox:
         sandbox = choose("off", hidden=(str(course.root),))  # SandboxError if required
         print(f"NOTICE: no sandbox works here: {'; '.join(exc.problems)}.")
         print("The demo grades only its own samples, so it goes on unconfined;")
-        print("grader grade refuses to without --sandbox off.")
+        print("grader grade refuses without --sandbox off.")
         return sandbox
 
 

@@ -7,8 +7,15 @@ Plain functions, imported as ``from support import ...`` (the fixtures built on 
   three graded parts): :func:`new_course` copies it, :func:`submit` and :func:`submit_clean`
   place submissions, :func:`grader` runs the command line on it and :func:`results` reads
   back what grading recorded;
-- :func:`skip_or_fail` for tests that need something the machine may lack (bubblewrap,
+- :func:`skip_or_fail` for tests that need something the machine may lack (a sandbox,
   PostgreSQL, Chromium, root for the exchange): skipped, or failed where CI asks for them;
+- **the sandbox**: tests that check *confinement* (an attack on files or the machine gains
+  nothing) call :func:`require_sandbox` first, and skip where neither bubblewrap nor
+  ``unshare`` works. Tests that check *scores* grade with whatever sandbox the machine has;
+  where none works, :func:`grader` passes ``--sandbox off`` to ``grade`` explicitly (what
+  :func:`unconfined_args` gives), so they still run everywhere; ``REQUIRE_SANDBOX=1`` turns
+  both into failures instead. ``autograder.testing`` (the bug and fairness tests) grades
+  our own solutions without a sandbox: nothing there is hostile;
 - :func:`specs` loads the course's spec files, the plausible bugs ``tests/bugs/bugs_NN.py``
   and the correct solutions ``tests/fairness/fair_NN.py``; :func:`apply_solution` writes one
   such solution into a notebook.
@@ -16,6 +23,7 @@ Plain functions, imported as ``from support import ...`` (the fixtures built on 
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
@@ -50,10 +58,19 @@ CLEAN_EXPECTED = {
 """The scores of the students :func:`submit_clean` places."""
 
 
-def grader(course: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run ``grader`` on ``course`` with this interpreter's tools on PATH."""
-    env = {k: v for k, v in os.environ.items() if k != "NN_COURSE_DB_URL"}
+def grader(
+    course: Path, *args: str, timeout: float = 600, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run ``grader`` on ``course`` with this interpreter's tools on PATH.
+
+    ``grade`` without ``--sandbox`` gets :func:`unconfined_args` (``--sandbox off`` only where
+    no sandbox works). ``env`` replaces the environment (PATH still gets the tools first).
+    """
+    env = dict(os.environ if env is None else env)
+    env.pop("NN_COURSE_DB_URL", None)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    if args[:1] == ("grade",) and "--sandbox" not in args:
+        args = (*args, *unconfined_args())
     return subprocess.run(
         [sys.executable, "-m", "autograder.cli", *args, "--course-dir", str(course)],
         capture_output=True,
@@ -124,6 +141,39 @@ def skip_or_fail(reason: str, variable: str) -> NoReturn:
     if required(variable):
         pytest.fail(f"{reason} ({variable} is set)", pytrace=False)
     pytest.skip(reason)
+
+
+# -- the sandbox -------------------------------------------------------------------------
+@functools.cache
+def sandbox_problem() -> str | None:
+    """Why no sandbox confines kernels here (bubblewrap's and ``unshare``'s probes), or None."""
+    from autograder.runtime.sandbox import bwrap_problem, unshare_problem
+
+    problems = []
+    for probe in (bwrap_problem, unshare_problem):
+        problem = probe()
+        if problem is None:
+            return None
+        problems.append(problem)
+    return "; ".join(problems)
+
+
+def require_sandbox() -> None:
+    """Skip (with the reason) where no sandbox works; fail instead under ``REQUIRE_SANDBOX``."""
+    problem = sandbox_problem()
+    if problem is not None:
+        skip_or_fail(f"needs a sandbox (bubblewrap or unshare): {problem}", "REQUIRE_SANDBOX")
+
+
+def unconfined_args() -> tuple[str, ...]:
+    """``("--sandbox", "off")`` where no sandbox works and none is required, else nothing.
+
+    For tests that check scores, not confinement: ``grader grade`` refuses to grade
+    unconfined unless told so explicitly.
+    """
+    if sandbox_problem() is None or required("REQUIRE_SANDBOX"):
+        return ()
+    return ("--sandbox", "off")
 
 
 # -- the course's spec files ---------------------------------------------------------------

@@ -25,6 +25,7 @@ from support import (
     results,
     submit,
     submit_clean,
+    unconfined_args,
 )
 
 from autograder import samples
@@ -183,6 +184,7 @@ def test_killed_run_resumes_without_duplicates(course: Path) -> None:
         "1",
         "--course-dir",
         str(course),
+        *unconfined_args(),
     ]
     run = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300

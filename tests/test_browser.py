@@ -44,7 +44,7 @@ from browser_support import (
     visit,
 )
 from student_env import StudentEnv, student_env
-from support import specs
+from support import specs, unconfined_args
 
 from autograder.nbgrader_hooks import AUTOGRADE_REFUSED, FEEDBACK_REFUSED
 from autograder.testing import edit_cell
@@ -143,7 +143,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Course:
     roster.write_text("\n".join(["id,first name,last name,email", *rows]) + "\n")
     for command in (
         ("roster", str(roster)),
-        ("grade", "--jobs", "1", "--no-progress"),
+        ("grade", "--jobs", "1", "--no-progress", *unconfined_args()),
         ("feedback",),
     ):
         run = grader(path, *command)

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from support import skip_or_fail, specs
+from support import skip_or_fail, specs, unconfined_args
 
 from autograder.pipeline.coursedir import REPO_ROOT
 from autograder.testing import edit_cell
@@ -358,7 +358,7 @@ def test_course_through_the_exchange(users, sessions, exchange, tmp_path: Path) 
         for name in ("exercises.ipynb", "timestamp.txt", "submission_secret.txt"):
             assert (submitted / name).read_bytes() == (genuine / name).read_bytes(), name
 
-    grade = ("grader", "grade", ASSIGNMENT, "--jobs", "2", "--no-progress")
+    grade = ("grader", "grade", ASSIGNMENT, "--jobs", "2", "--no-progress", *unconfined_args())
     ok(instructor(course, exchange, *grade))
     released = ok(instructor(course, exchange, "grader", "feedback", ASSIGNMENT, "--release"))
     assert "released 2, not released 0" in released, released
