@@ -60,6 +60,66 @@ class Limits:
     start_seconds: float = 60.0
 
 
+@dataclass(frozen=True)
+class ArgumentPolicy:
+    """What a graded function may do to its arguments, as its docstring says.
+
+    ``names`` are its parameters in order. Changes it makes to an ``in_place`` argument reach
+    the test's object, as in one process; a change to a ``read_only`` argument makes the call
+    fail with the reason; changes to any other argument stay in the kernel (the call's result
+    still shows them). A ``numpy.random.Generator`` argument always comes back advanced.
+    """
+
+    function: str
+    names: tuple[str, ...]
+    in_place: frozenset[str] = frozenset()
+    read_only: frozenset[str] = frozenset()
+
+    def bound(self, args: tuple, kwargs: dict) -> list[tuple[str, object]]:
+        """Each argument with the name of the parameter it binds to (``""`` if unknown)."""
+        named = [(self.names[i] if i < len(self.names) else "", a) for i, a in enumerate(args)]
+        return named + [(k if k in self.names else "", v) for k, v in kwargs.items()]
+
+
+WRITE, KEEP = "write", "keep"
+
+
+def argument_roles(policy: ArgumentPolicy | None, args: tuple, kwargs: dict) -> dict[int, str]:
+    """``id`` of every mutable object in the arguments -> ``write``, ``keep`` or the name of
+    the read-only parameter it belongs to."""
+    roles: dict[int, str] = {}
+    named = policy.bound(args, kwargs) if policy else [("", a) for a in (*args, *kwargs.values())]
+    for name, value in named:
+        role = KEEP
+        if policy is not None and name in policy.in_place:
+            role = WRITE
+        elif policy is not None and name in policy.read_only:
+            role = name
+        for obj in reachable(value):
+            if isinstance(obj, np.random.Generator):
+                roles[id(obj)] = WRITE
+            elif roles.get(id(obj)) in (None, KEEP) or role == WRITE:
+                roles[id(obj)] = role
+    return roles
+
+
+def reachable(value, limit: int = 100_000) -> list:
+    """The containers, arrays and generators in ``value``, as the codec walks it."""
+    found, stack, seen = [], [value], set()
+    while stack and len(found) < limit:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, np.ndarray | list | dict | np.random.Generator):
+            found.append(obj)
+        if isinstance(obj, list | tuple):
+            stack.extend(obj)
+        elif isinstance(obj, dict):
+            stack.extend(obj.values())
+    return found
+
+
 @dataclass
 class CellRun:
     """What a cell did in the kernel: its outputs, and the error it raised or why it stopped."""
@@ -72,11 +132,12 @@ class CellRun:
 class Handle:
     """A kernel object the test holds: calls, attributes, ``len``, iteration and indexing."""
 
-    __slots__ = ("__weakref__", "_hid", "_session")
+    __slots__ = ("__weakref__", "_hid", "_policy", "_session")
 
     def __init__(self, session: KernelSession, hid: int) -> None:
         object.__setattr__(self, "_session", session)
         object.__setattr__(self, "_hid", hid)
+        object.__setattr__(self, "_policy", None)
 
     def __call__(self, *args, **kwargs):
         return self._session.call(self, args, kwargs)
@@ -304,6 +365,7 @@ class KernelSession:
     def serving_cell(self):
         """Open the kernel's request loop for one test cell; close it afterwards."""
         self.trusted, self.owned, self.owned_ids = {}, {}, {}
+        self.roles, self.changed, self.violations = {}, {}, []
         self.cell_deadline = time.monotonic() + self.limits.cell_seconds
         self.serve_id = self.client.execute(
             SERVE, silent=True, store_history=False, allow_stdin=True
@@ -388,12 +450,12 @@ class KernelSession:
             if self.output_bytes > self.limits.notebook_output_bytes:
                 self.lose(self.too_much_output())
 
-    def send(self, message: dict, values: dict, owned: bool = False) -> Encoder:
+    def send(self, message: dict, values: dict, roles: dict | None = None) -> Encoder:
         encoder = Encoder(self.export)
         for name, value in values.items():
             message[name] = encoder.encode(value)
-        if owned:
-            message["owned"] = self.own(encoder)
+        if roles is not None:
+            message["owned"] = self.own(encoder, roles)
         self.reply(dumps(message, encoder.buffers))
         return encoder
 
@@ -402,8 +464,8 @@ class KernelSession:
         session = self.client.session
         session.send(self.client.stdin_channel.socket, session.msg("input_reply", {"value": text}))
 
-    def own(self, encoder: Encoder) -> list:
-        """Register the mutable objects just encoded, to bring them up to date later."""
+    def own(self, encoder: Encoder, roles: dict[int, str]) -> list:
+        """Register the mutable objects just encoded, with what their changes may do."""
         pairs = []
         for obj, index in zip(encoder.keep, range(len(encoder.keep)), strict=True):
             if isinstance(obj, np.ndarray | list | dict | np.random.Generator):
@@ -411,6 +473,7 @@ class KernelSession:
                 if tid is None or self.owned.get(tid) is not obj:
                     tid = self.owned_ids[id(obj)] = self.new_id()
                 self.owned[tid] = obj
+                self.roles[tid] = roles.get(id(obj), KEEP)
                 pairs.append([tid, index])
         return pairs
 
@@ -421,10 +484,27 @@ class KernelSession:
         return self.answer(None)
 
     def call(self, handle: Handle, args: tuple, kwargs: dict):
-        """Call a kernel function with data; in-place changes to the arguments come back."""
+        """Call a kernel function with data; what it changes in its arguments is treated as
+        its :class:`ArgumentPolicy` says."""
         message = {"op": "call", "target": handle._hid, "errstate": current_errstate()}
-        encoder = self.send(message, {"args": list(args), "kwargs": dict(kwargs)}, owned=True)
-        return self.answer(encoder)
+        roles = argument_roles(handle._policy, args, kwargs)
+        outer = self.changed, self.violations  # a callback may call the kernel again
+        self.changed, self.violations = {}, []
+        values = {"args": list(args), "kwargs": dict(kwargs)}
+        try:
+            encoder = self.send(message, values, roles=roles)
+            result = self.answer(encoder)
+            violations = self.violations
+        finally:
+            self.changed, self.violations = outer
+        if violations:
+            policy = handle._policy
+            names = ", ".join(f"`{n}`" for n in dict.fromkeys(violations))
+            raise AssertionError(
+                f"{policy.function} changed its argument {names} in place; "
+                "its docstring asks it to leave its arguments unchanged"
+            )
+        return result
 
     def answer(self, encoder: Encoder | None):
         spent_in_callbacks = 0.0
@@ -444,7 +524,7 @@ class KernelSession:
                 continue
             reemit(message.get("warnings"))
             if op == "result":
-                decoder.arguments = encoder.keep if encoder is not None else []
+                decoder.arguments = self.current(encoder.keep) if encoder is not None else []
                 try:
                     return decoder.decode(message.get("value"))
                 except CodecError as exc:
@@ -460,9 +540,21 @@ class KernelSession:
         if type(changes) is not dict:
             raise CodecError("a malformed update of the arguments")
         for key, value in changes.items():
-            target = self.owned.get(int(key)) if str(key).isdigit() else None
-            if target is not None:
+            tid = int(key) if str(key).isdigit() else None
+            target = self.owned.get(tid)
+            if target is None:
+                continue
+            role = self.roles.get(tid, KEEP)
+            if role == WRITE:
                 sync_into(target, value)
+                continue
+            self.changed[tid] = value  # the kernel's value, for the result to show
+            if role != KEEP:
+                self.violations.append(role)
+
+    def current(self, kept: list) -> list:
+        """The call's arguments as the kernel now holds them: changed copies where changed."""
+        return [self.changed.get(self.owned_ids.get(id(obj)), obj) for obj in kept]
 
     def run_callback(self, message: dict, decoder: Decoder) -> None:
         """Call the test's own object for the kernel, with data only, and send the outcome."""

@@ -35,7 +35,13 @@ import nbformat
 import numpy as np
 from nbformat import NotebookNode
 
-from autograder.runtime.kernel import KernelLost, KernelSession, SubmissionError
+from autograder.runtime.kernel import (
+    ArgumentPolicy,
+    Handle,
+    KernelLost,
+    KernelSession,
+    SubmissionError,
+)
 from autograder.runtime.trusted import TrustedLimit, bounded
 from course.messages import one_line
 from course.notebooks import CHECK_CELL
@@ -98,6 +104,31 @@ def graded_names(source: NotebookNode) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def argument_policies(source: NotebookNode) -> dict[str, ArgumentPolicy]:
+    """What each graded function may do to its arguments: its parameters from the source's
+    answer cell, and the notebook's ``course.arguments`` metadata, e.g.
+    ``{"sgd_step": {"in_place": ["params"]}, "dense_backward": {"read_only": ["dout"]}}``.
+    """
+    declared = source.metadata.get("course", {}).get("arguments", {})
+    policies = {}
+    for cell in source.cells:
+        if cell_kind(cell) != "answer":
+            continue
+        for node in ast.parse(cell.source).body:
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            spec = node.args
+            names = [a.arg for a in (*spec.posonlyargs, *spec.args, *spec.kwonlyargs)]
+            rules = declared.get(node.name, {})
+            policies[node.name] = ArgumentPolicy(
+                node.name,
+                tuple(names),
+                frozenset(rules.get("in_place", ())),
+                frozenset(rules.get("read_only", ())),
+            )
+    return policies
+
+
 def helper_names(source: NotebookNode) -> frozenset[str]:
     """Names of the tests' own helpers: functions, classes and ``_``-names test cells bind.
 
@@ -156,7 +187,7 @@ class Backend:
         return self.session.call_limit(seconds)
 
     def as_estimator(self, obj):
-        from autograder.runtime.kernel import Handle
+
         from autograder.runtime.rebuild import rebuild
 
         if not isinstance(obj, Handle):
@@ -164,7 +195,7 @@ class Backend:
         return rebuild(self.session.describe(obj))
 
     def is_fitted(self, obj) -> bool:
-        from autograder.runtime.kernel import Handle
+
         from autograder.runtime.rebuild import any_fitted
 
         return isinstance(obj, Handle) and any_fitted(self.session.describe(obj))
@@ -189,6 +220,7 @@ class Runner:
             nbgrader_meta(c)["grade_id"]: c for c in source.cells if cell_kind(c) != "other"
         }
         self.names = graded_names(source)
+        self.policies = argument_policies(source)
         self.cell_seconds = CELL_SECONDS
         self.private = helper_names(source)
         self.points = {
@@ -380,6 +412,9 @@ class Runner:
     def bind(self, session: KernelSession, namespace: dict) -> dict:
         """Bind the graded names the kernel defines into ``namespace``; return them."""
         found = session.lookup(self.names)
+        for name, value in found.items():
+            if isinstance(value, Handle) and name in self.policies:
+                object.__setattr__(value, "_policy", self.policies[name])
         namespace.update(found)
         return found
 
