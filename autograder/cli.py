@@ -272,6 +272,15 @@ def known_assignment(course: Course, assignment: str) -> None:
         raise CourseError(f"no assignment {assignment}: there is no {path} (assignments: {known})")
 
 
+def memory_line(results) -> str:
+    """The peak memory of the grading processes of this run and of this one."""
+    from autograder.pipeline.worker import peak_memory_mb
+
+    workers = max((r.memory_mb for r in results), default=0.0)
+    shown = f"{workers:.0f} MB" if workers else "none ran here"
+    return f"memory: largest grading process {shown}; coordinator {peak_memory_mb():.0f} MB"
+
+
 def cmd_grade(course: Course, args: argparse.Namespace) -> int:
     """``grader grade``: grade in parallel and print the summary table."""
     from autograder.pipeline.decisions import archived, describe_archived, now
@@ -312,6 +321,7 @@ def cmd_grade(course: Course, args: argparse.Namespace) -> int:
         print(f"archived: {describe_archived(row)}")
     attention = [r for r in results if r.needs_attention]
     print(outcome_counts(results))
+    print(memory_line(results))
     print(f"{len(results)} submission(s); {len(attention)} need(s) attention")
     if kept:
         return EXIT_ATTENTION

@@ -39,10 +39,18 @@ from attacks import (
     with_cell,
     with_relu,
 )
-from support import ASSIGNMENT, FULL, grader, new_course, notebook, results, skip_or_fail, submit
+from support import (
+    ASSIGNMENT,
+    FULL,
+    grader,
+    new_course,
+    notebook,
+    require_sandbox,
+    results,
+    submit,
+)
 
 from autograder import samples
-from autograder.runtime.sandbox import REQUIRE_ENV, bwrap_problem
 
 pytestmark = [pytest.mark.autograder, pytest.mark.xdist_group("hostile")]
 
@@ -54,6 +62,7 @@ ATTACKS = {**REACH_AND_PATCH, **RESULT_OBJECTS, **BOUNDARY}
 @pytest.fixture(scope="module")
 def hostile_run(tmp_path_factory: pytest.TempPathFactory):
     """One grading run: two clean students and every attack; then an export."""
+    require_sandbox()
     course = new_course(tmp_path_factory.mktemp("hostile") / "course")
     source = notebook(course, "source")
     submit(course, "ref", samples.to_bytes(source))
@@ -72,6 +81,7 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="module")
 def clean_scores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     """The same two clean students graded alone."""
+    require_sandbox()
     course = new_course(tmp_path_factory.mktemp("calm") / "course")
     source = notebook(course, "source")
     submit(course, "ref", samples.to_bytes(source))
@@ -79,13 +89,6 @@ def clean_scores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     proc = grader(course, *GRADE_ARGS)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return {s: r["scores"] for s, r in results(course).items()}
-
-
-def require_sandbox() -> None:
-    """Skip (visibly) without a working bubblewrap; fail instead when REQUIRE_SANDBOX is set."""
-    problem = bwrap_problem()
-    if problem is not None:
-        skip_or_fail(f"needs the bubblewrap sandbox: {problem}", REQUIRE_ENV)
 
 
 def test_clean_students_score_as_in_a_clean_run(hostile_run, clean_scores) -> None:

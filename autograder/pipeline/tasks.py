@@ -154,6 +154,8 @@ class GradeResult:
     timestamp: str | None = None
     held: dict[str, float] = field(default_factory=dict)
     """What each part held back for review earned (its recorded score is 0 until released)."""
+    memory_mb: float = 0.0
+    """The peak memory (resident) of the grading process that graded it, when it did."""
 
     @property
     def score(self) -> float:

@@ -103,6 +103,15 @@ def outcome_flags(outcome: Outcome) -> list[Flag]:
     return flags
 
 
+def peak_memory_mb() -> float:
+    """This process's peak resident memory so far, in MB."""
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes there, kB here
+
+
 def elapsed(start: float) -> float:
     """Seconds since ``start`` (a ``time.monotonic()`` reading)."""
     return round(time.monotonic() - start, 2)
@@ -156,5 +165,12 @@ def serve(conn: Connection, scratch: str, options: WorkerOptions, log_path: str,
         except Exception as exc:
             log.exception("grading %s crashed", payload.student)
             result = crashed(payload, exc)
-        log.info("graded %s: %s, %g points", payload.student, result.status, result.score)
+        result.memory_mb = peak_memory_mb()
+        log.info(
+            "graded %s: %s, %g points, peak memory %.0f MB",
+            payload.student,
+            result.status,
+            result.score,
+            result.memory_mb,
+        )
         conn.send(("result", result))

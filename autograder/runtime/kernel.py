@@ -235,6 +235,7 @@ class KernelSession:
         context = zmq.Context()
         context.setsockopt(zmq.MAXMSGSIZE, codec.MAX_MESSAGE_BYTES * 2)
         self.runtime.mkdir(parents=True, exist_ok=True)
+        self.runtime.chmod(0o700)  # an unconfined kernel may have locked it: ours to undo
         # A fresh folder per kernel, made here and removed when it dies: its sockets and
         # connection file, and its working folder. A confined kernel sees this folder and
         # nothing else of the grader's, so nothing it leaves can reach the next kernel.

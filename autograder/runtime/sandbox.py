@@ -18,8 +18,6 @@ guarantees; its probe checks a real launch. Where neither works, :func:`choose` 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import os
 import platform
@@ -296,33 +294,3 @@ def kernel_argv(sandbox: Sandbox, work: Path, runtime: Path) -> list[str]:
     confiners = {BWRAP: bwrap_argv, UNSHARE: unshare_argv}
     prefix = confiners[sandbox.kind](sandbox, work, runtime) if sandbox.isolated else []
     return [*prefix, *limits, *kernel]
-
-
-def install(sandbox: Sandbox, scratch: Path, writable: Path) -> str:
-    """Write a private kernelspec for a worker grading in ``scratch``; return its name.
-
-    ``writable`` is the folder whose ``student`` subfolder each kernel works in (a private
-    tmpfs under bubblewrap). The kernelspec goes into ``scratch/jupyter`` (put first on
-    ``JUPYTER_PATH``); each kernel's ZeroMQ sockets and connection file go into a fresh folder
-    under ``scratch/runtime`` (:class:`~autograder.runtime.kernel.KernelSession`), talking
-    over ``ipc``, never TCP: workers start kernels at the same moment, and two of them could
-    pick the same free port.
-    """
-    runtime = scratch / "runtime"
-    runtime.mkdir(parents=True, exist_ok=True)
-    writable.mkdir(parents=True, exist_ok=True)
-    work = writable / "student"
-    work.mkdir(parents=True, exist_ok=True)
-    name = "grader-sandbox-" + hashlib.sha256(str(scratch.resolve()).encode()).hexdigest()[:12]
-    spec_dir = scratch / "jupyter" / "kernels" / name
-    spec_dir.mkdir(parents=True, exist_ok=True)
-    spec = {
-        "argv": kernel_argv(sandbox, work.resolve(), runtime.resolve()),
-        "display_name": f"Python 3 ({sandbox.kind})",
-        "language": "python",
-        "interrupt_mode": "message",  # a signal would stop at bwrap, not reach the kernel
-    }
-    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
-    paths = [str(scratch / "jupyter"), os.environ.get("JUPYTER_PATH", "")]
-    os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in paths if p)
-    return name
