@@ -103,9 +103,10 @@ def read_gradebook(course: Course) -> GradeTable:
     """Every graded part with the students' scores, checked against the grader's record."""
     from nbgrader.api import Gradebook
 
-    from autograder.pipeline.decisions import create_tables, note_manual_scores
+    from autograder.pipeline.decisions import note_manual_scores
     from autograder.pipeline.kit import create_gradebook
     from autograder.pipeline.late import recompute
+    from autograder.pipeline.tables import create_tables
 
     create_gradebook(course.db_url)
     recompute(course, actor="grader export")

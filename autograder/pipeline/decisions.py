@@ -23,68 +23,18 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import (
-    Column,
-    DateTime,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
     create_engine,
 )
-from sqlalchemy import inspect as sql_inspect
 
-METADATA = MetaData()
-AUDIT = Table(
-    "grader_audit",
-    METADATA,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", DateTime, nullable=False),
-    Column("actor", String(128), nullable=False),
-    Column("assignment", String(128), nullable=False),
-    Column("student", String(128), nullable=False),
-    Column("part", String(128), nullable=False),
-    Column("old", Float, nullable=True),
-    Column("new", Float, nullable=True),
-    Column("reason", Text, nullable=False),
+from autograder.pipeline.tables import (
+    ARCHIVE,
+    AUDIT,
+    DECISIONS,
+    HELD,
+    create_tables,
+    rows,
 )
-HELD = Table(
-    "grader_held",
-    METADATA,
-    Column("assignment", String(128), primary_key=True),
-    Column("student", String(128), primary_key=True),
-    Column("part", String(128), primary_key=True),
-    Column("earned", Float, nullable=False),
-    Column("max_score", Float, nullable=False),
-    Column("finding", Text, nullable=False),
-    Column("file", String(64), nullable=False),
-)
-DECISIONS = Table(
-    "grader_decisions",
-    METADATA,
-    Column("assignment", String(128), primary_key=True),
-    Column("student", String(128), primary_key=True),
-    Column("part", String(128), primary_key=True),
-    Column("action", String(16), nullable=False),
-    Column("score", Float, nullable=True),
-    Column("reason", Text, nullable=False),
-    Column("by", String(128), nullable=False),
-    Column("at", DateTime, nullable=False),
-    Column("file", String(64), nullable=False),
-)
-ARCHIVE = Table(
-    "grader_archive",
-    METADATA,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", DateTime, nullable=False),
-    Column("assignment", String(128), nullable=False),
-    Column("student", String(128), nullable=False),
-    Column("part", String(128), nullable=False),
-    Column("manual_score", Float, nullable=True),
-    Column("comment", Text, nullable=True),
-    Column("reason", Text, nullable=False),
-)
+
 RELEASE, OVERRIDE = "release", "override"
 """A decision's action: give the held points as earned, or set the part's score."""
 MANUAL_ACTOR = "formgrader (manual)"
@@ -101,11 +51,6 @@ def user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
-
-
-def create_tables(engine) -> None:
-    """Create the grader's tables that do not exist yet."""
-    METADATA.create_all(engine)
 
 
 @dataclass(frozen=True)
@@ -139,21 +84,6 @@ class Held:
     max_score: float
     finding: str
     file: str
-
-
-def rows(db_url: str, table: Table, *where) -> list[dict]:
-    """The rows of one of our tables (none if it does not exist yet)."""
-    engine = create_engine(db_url)
-    try:
-        if not sql_inspect(engine).has_table(table.name):
-            return []
-        with engine.connect() as conn:
-            query = table.select()
-            for condition in where:
-                query = query.where(condition)
-            return [dict(row) for row in conn.execute(query).mappings().all()]
-    finally:
-        engine.dispose()
 
 
 def decisions(db_url: str) -> dict[tuple[str, str], dict[str, Decision]]:

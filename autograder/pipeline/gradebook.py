@@ -27,56 +27,31 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, Text, create_engine
-from sqlalchemy import inspect as sql_inspect
 from sqlalchemy.exc import SAWarning
 
 from autograder.pipeline.coursedir import SAFE_ID, Course, CourseError
 from autograder.pipeline.decisions import (
-    ARCHIVE,
-    DECISIONS,
-    HELD,
     Held,
     audit,
     changed,
-    create_tables,
     note_manual_scores,
     now,
     replace_held,
     user,
 )
 from autograder.pipeline.kit import Kit, create_gradebook, generate_assignment
+from autograder.pipeline.tables import ARCHIVE, DECISIONS, HELD, RESULTS, create_tables, rows
 from autograder.pipeline.tasks import Digest, Flag, FlagKind, GradeResult
 
 if TYPE_CHECKING:
     from nbgrader.api import Gradebook
 
-RESULTS = Table(
-    "grader_results",
-    MetaData(),
-    Column("assignment", String(128), primary_key=True),
-    Column("student", String(128), primary_key=True),
-    Column("digest", String(64), nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("scores", Text, nullable=False),
-    Column("max_scores", Text, nullable=False),
-    Column("seconds", Float, nullable=False),
-    Column("flags", Text, nullable=False),
-    Column("graded_at", DateTime, nullable=False),
-)
-
 
 def recorded_results(db_url: str) -> dict[tuple[str, str], GradeResult]:
     """Every recorded result, keyed by (assignment, student); empty for a new gradebook."""
-    engine = create_engine(db_url)
-    try:
-        if not sql_inspect(engine).has_table(RESULTS.name):
-            return {}
-        with engine.connect() as conn:
-            rows = conn.execute(RESULTS.select()).mappings().all()
-    finally:
-        engine.dispose()
-    return {(row["assignment"], row["student"]): row_to_result(row) for row in rows}
+    return {
+        (row["assignment"], row["student"]): row_to_result(row) for row in rows(db_url, RESULTS)
+    }
 
 
 def selected_results(
@@ -129,7 +104,6 @@ class Recorder:
         self.actor = actor
         create_gradebook(course.db_url)
         self.gb = Gradebook(course.db_url, course.course_id)
-        RESULTS.metadata.create_all(self.gb.engine)
         create_tables(self.gb.engine)
         self.previous = recorded_results(course.db_url)
         self.archived: list[dict] = []
@@ -338,7 +312,6 @@ def withdraw(course: Course, assignment: str, student: str) -> list[str]:
     removed = []
     create_gradebook(course.db_url)
     with Gradebook(course.db_url, course.course_id) as gb:
-        RESULTS.metadata.create_all(gb.engine)
         create_tables(gb.engine)
         try:
             submission = gb.find_submission(assignment, student)

@@ -31,31 +31,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, Text, create_engine
-from sqlalchemy import inspect as sql_inspect
-
 from autograder.pipeline.coursedir import Course, CourseError
 from autograder.pipeline.decisions import audit, changed, now
+from autograder.pipeline.tables import EXTENSIONS, POLICIES, create_tables, replace_row, rows
 
-METADATA = MetaData()
-POLICIES = Table(
-    "grader_assignments",
-    METADATA,
-    Column("assignment", String(128), primary_key=True),
-    Column("late_policy", String(16), nullable=False),
-    Column("penalty", Float, nullable=False),
-    Column("cap", Float, nullable=False),
-)
-EXTENSIONS = Table(
-    "grader_extensions",
-    METADATA,
-    Column("assignment", String(128), primary_key=True),
-    Column("student", String(128), primary_key=True),
-    Column("until", DateTime, nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("by", String(128), nullable=False),
-    Column("at", DateTime, nullable=False),
-)
 KINDS = ("none", "zero", "per-day", "per-hour")
 UNIT_SECONDS = {"per-day": 86400, "per-hour": 3600}
 LMS_MARKER = "lms.json"
@@ -134,44 +113,21 @@ def show(when: datetime | None) -> str:
     return "none" if when is None else f"{when:%Y-%m-%d %H:%M} UTC"
 
 
-def table_rows(db_url: str, table: Table) -> list[dict]:
-    engine = create_engine(db_url)
-    try:
-        if not sql_inspect(engine).has_table(table.name):
-            return []
-        with engine.connect() as conn:
-            return [dict(r) for r in conn.execute(table.select()).mappings().all()]
-    finally:
-        engine.dispose()
-
-
 def policies(db_url: str) -> dict[str, Policy]:
     """Each assignment's late policy (``none`` when never set)."""
     return {
         r["assignment"]: Policy(r["late_policy"], r["penalty"], r["cap"])
-        for r in table_rows(db_url, POLICIES)
+        for r in rows(db_url, POLICIES)
     }
 
 
 def extensions(db_url: str) -> dict[tuple[str, str], dict]:
     """Every extension, by (assignment, student)."""
-    return {(r["assignment"], r["student"]): r for r in table_rows(db_url, EXTENSIONS)}
-
-
-def write(db_url: str, table: Table, key, values: dict) -> None:
-    """Replace the row of ``table`` matching ``key`` with ``values``."""
-    engine = create_engine(db_url)
-    try:
-        METADATA.create_all(engine)
-        with engine.begin() as conn:
-            conn.execute(table.delete().where(key))
-            conn.execute(table.insert().values(**values))
-    finally:
-        engine.dispose()
+    return {(r["assignment"], r["student"]): r for r in rows(db_url, EXTENSIONS)}
 
 
 def set_policy(db_url: str, assignment: str, policy: Policy) -> None:
-    write(
+    replace_row(
         db_url,
         POLICIES,
         POLICIES.c.assignment == assignment,
@@ -196,7 +152,7 @@ def set_extension(
         "by": by,
         "at": now(),
     }
-    write(db_url, EXTENSIONS, key, values)
+    replace_row(db_url, EXTENSIONS, key, values)
 
 
 @dataclass(frozen=True)
@@ -280,7 +236,6 @@ def recompute(
     """Recompute every recorded submission's extension and penalty; no regrading."""
     from nbgrader.api import Gradebook
 
-    from autograder.pipeline.decisions import create_tables
     from autograder.pipeline.kit import create_gradebook
 
     create_gradebook(course.db_url)

@@ -15,24 +15,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import Column, MetaData, String, Table, create_engine
-from sqlalchemy import inspect as sql_inspect
+from sqlalchemy import create_engine
+
+from autograder.pipeline.tables import ROSTER, create_tables, rows
 
 LMS_NAMES = ("canvas", "moodle", "blackboard", "brightspace")
 EXPORT_LMS = ("canvas", "moodle")
-METADATA = MetaData()
-ROSTER = Table(
-    "grader_roster",
-    METADATA,
-    Column("student", String(128), primary_key=True),
-    Column("lms", String(16), nullable=False),
-    Column("lms_user_id", String(64), nullable=False),
-    Column("sis_user_id", String(128), nullable=False),
-    Column("sis_login_id", String(128), nullable=False),
-    Column("section", String(256), nullable=False),
-    Column("display_name", String(256), nullable=False),
-    Column("id_number", String(128), nullable=False),
-)
 
 
 @dataclass(frozen=True)
@@ -51,22 +39,14 @@ class LmsEntry:
 
 def roster_entries(db_url: str) -> dict[str, LmsEntry]:
     """Every stored entry, by the course's student id."""
-    engine = create_engine(db_url)
-    try:
-        if not sql_inspect(engine).has_table(ROSTER.name):
-            return {}
-        with engine.connect() as conn:
-            found = conn.execute(ROSTER.select()).mappings().all()
-    finally:
-        engine.dispose()
-    return {row["student"]: LmsEntry(**row) for row in found}
+    return {row["student"]: LmsEntry(**row) for row in rows(db_url, ROSTER)}
 
 
 def store_entries(db_url: str, entries: list[LmsEntry]) -> None:
     """Create or replace the entries (an entry with no LMS data is not stored)."""
     engine = create_engine(db_url)
     try:
-        METADATA.create_all(engine)
+        create_tables(engine)
         with engine.begin() as conn:
             for entry in entries:
                 if not entry.lms:
