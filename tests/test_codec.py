@@ -8,6 +8,10 @@ must decode, so a case cannot pass because something else in it is broken.
 
 Known defects are kept as strict xfails, each with its reason; when one is fixed, its test
 passes and strict mode asks for the marker to go.
+
+Section 4 attacks the decoder's budget, one class per budget (deep, wide, aliased, colliding,
+namedtuple flood, huge declared shapes, odd dtypes, slow), each beside the honest message
+nearest to it, and measures the grader's peak memory on the worst messages the budget admits.
 """
 
 from __future__ import annotations
@@ -338,18 +342,14 @@ def test_containers_round_trip_with_key_types_and_order(value):
         assert_same(decoded, value)
 
 
-def test_decoded_namedtuples_reuse_one_class_per_name_and_fields():
-    first, second = (round_trip(Point(i, i), "direct") for i in range(2))
-    assert type(first) is type(second)
-    assert type(first).__name__ == "Point" and first._fields == ("x", "y")
-    assert (first.x, first.y) == (0, 0)
+def test_decoded_namedtuples_share_one_class_per_message_only():
+    first, second = (round_trip([Point(i, i), Point(i, -i)], "direct") for i in range(2))
+    assert type(first[0]) is type(first[1])  # one class per name and fields in a message
+    assert type(first[0]) is not type(second[0])  # and none kept from one message to the next
+    assert type(first[0]).__name__ == "Point" and first[0]._fields == ("x", "y")
+    assert (first[1].x, first[1].y) == (0, 0) and (second[1].x, second[1].y) == (1, -1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a namedtuple made with rename=True has fields such as '_1'; make_namedtuple's first "
-    "attempt refuses them and its fallback names the class 'Record', so the type name is lost",
-)
 def test_namedtuple_with_renamed_fields_keeps_its_type_name():
     Renamed = collections.namedtuple("Renamed", ["a", "class"], rename=True)
     decoded = round_trip(Renamed(1, 2), "direct")
@@ -973,9 +973,6 @@ def test_malformed_npy_buffer_is_refused_as_numpy_scalar(name):
     assert_refused(codec.decode, ["g", 0], [data])
 
 
-@pytest.mark.xfail(
-    strict=True, reason="np.load ignores bytes after the array data, so a longer buffer is accepted"
-)
 def test_npy_buffer_with_trailing_bytes_is_refused():
     assert_refused(codec.decode, ["a", 0, 0], [ARRAY_NPY + F8])
 
@@ -1045,11 +1042,6 @@ def namedtuple_node(name: str, fields: list[str]) -> list:
     return ["n", name, fields, [["i", hex(i)] for i in range(len(fields))]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="make_namedtuple does not refuse bad names: it falls back to "
-    "namedtuple('Record', fields, rename=True), renaming bad fields to _0, _1, ...",
-)
 def test_namedtuple_with_bad_names_is_refused():
     cases = {key: (namedtuple_node(*spec), []) for key, spec in BAD_NAMES.items()}
     assert accepted(codec.decode, cases) == []
@@ -1072,23 +1064,11 @@ def test_namedtuple_bad_names_never_become_attributes(name, fields):
     assert tuple(decoded) == tuple(range(len(fields)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=SyntaxError,
-    reason="field names that differ as text but are equal after NFKC normalisation ('ﬁ' and "
-    "'fi') pass namedtuple's checks and then make its generated __new__ a SyntaxError, which "
-    "make_namedtuple and Decoder.decode do not catch",
-)
 def test_namedtuple_fields_equal_after_normalisation_are_refused():
+    """'\ufb01' and 'fi' differ as text and are one name to Python (NFKC)."""
     assert_refused(codec.decode, namedtuple_node("P", ["\ufb01", "fi"]), [])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dict keys chosen to share one hash (ints k * (2**61 - 1)) make building the dict "
-    "quadratic: 8000 keys take ~0.4 s, so the ~10**6 that MAX_NODES allows would hold the "
-    "grader for hours; decode neither refuses such a dict nor stays linear",
-)
 def test_dict_keys_with_colliding_hashes_do_not_make_decoding_quadratic():
     n_keys = 6000
 
@@ -1148,3 +1128,493 @@ MALFORMED_TEXT = {
 def test_loads_refuses_malformed_text(text):
     assert codec.loads(GOOD_TEXT) == ({}, [b"a"])
     assert_refused(codec.loads, text)
+
+
+# -- 4. budgets: what one message may cost the grader ------------------------------------------
+# Each class attacks one budget as a hostile kernel would, beside the honest message nearest to
+# it, which must decode. Refusing must be cheap: checked by counting what was built (nodes
+# decoded, classes made, bytes allocated, json.loads calls) where possible, by the clock
+# (loosely) where speed is the point.
+MODULUS = sys.hash_info.modulus  # the ints k * MODULUS all hash to 0
+
+
+class Unlimited(codec.Budget):
+    """A budget that counts nothing: an encoder with it writes what a hostile kernel sends."""
+
+    def check(self) -> None:
+        self.next_check = math.inf
+
+    def reference(self, index: int) -> None:
+        pass
+
+
+def hostile_tree(value):
+    """``value`` encoded without the budget, as a kernel that lifted its own would send it."""
+    encoder = codec.Encoder()
+    encoder.budget = Unlimited()
+    return encoder.encode(value), encoder.buffers
+
+
+def result_text(tree, buffers=(), **extra) -> str:
+    """The text of a kernel's ``result`` message holding ``tree``."""
+    return codec.dumps({"op": "result", "value": tree, **extra}, list(buffers))
+
+
+def decode_text(text: str, **options):
+    message, buffers = codec.loads(text)
+    return codec.Decoder(buffers, **options).decode(message["value"])
+
+
+def refused_in(seconds: float, call, *args) -> str:
+    """``call(*args)`` refuses (``CodecError``) within ``seconds``; its message."""
+    start = time.perf_counter()
+    text = assert_refused(call, *args)
+    assert time.perf_counter() - start < seconds, text
+    return text
+
+
+@pytest.fixture
+def json_loads_calls(monkeypatch) -> list:
+    """The texts given to ``json.loads`` while the test runs (it still parses them)."""
+    calls, real = [], codec.json.loads
+    monkeypatch.setattr(codec.json, "loads", lambda text, **kw: calls.append(text) or real(text))
+    return calls
+
+
+def json_values(value) -> tuple[int, int]:
+    """(values, depth) of a parsed JSON value, as ``json_shape`` bounds them."""
+    if isinstance(value, list | dict):
+        items = list(value.values()) if isinstance(value, dict) else value
+        inner = [json_values(item) for item in items]
+        count = 1 + len(value) * isinstance(value, dict) + sum(n for n, _ in inner)
+        return count, 1 + max((d for _, d in inner), default=0)
+    return 1, 0
+
+
+def random_json(rng, depth: int = 0):
+    """A JSON value whose strings are full of what a scan of the text could mistake."""
+    pieces = ["[", "]", "{", "}", ",", ":", '"', "\\", "\\\\", '\\"', "a", "é", "\n"]
+
+    def text():
+        return "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+
+    roll = rng.random()
+    if depth > 5 or roll < 0.3:
+        return rng.choice([None, True, 1, -2.5, text()])
+    if roll < 0.65:
+        return [random_json(rng, depth + 1) for _ in range(rng.randint(0, 4))]
+    return {text(): random_json(rng, depth + 1) for _ in range(rng.randint(0, 4))}
+
+
+class TestDeep:
+    """Nesting: bounded in the text before ``json.loads``, and in the tree while decoding."""
+
+    def test_deepest_honest_message_round_trips_through_text(self):
+        value = None
+        for _ in range(codec.MAX_DEPTH):
+            value = {"k": value}  # a dict costs 3 JSON levels a tree level, the most of any node
+        decoded = decode_text(result_text(*codec.encode(value)))
+        for _ in range(codec.MAX_DEPTH):
+            decoded = decoded["k"]
+        assert decoded is None
+
+    def test_deep_json_is_refused_before_json_loads_sees_it(self, json_loads_calls):
+        limit = 3 * codec.MAX_DEPTH + 8
+        codec.loads('{"m":{"x":' + "[" * (limit - 2) + "]" * (limit - 2) + '},"b":[]}')
+        assert len(json_loads_calls) == 1
+        for text in [
+            '{"m":{"x":' + "[" * (limit - 1) + "]" * (limit - 1) + '},"b":[]}',
+            "[" * 10**6 + "]" * 10**6,
+            '{"m":{"x":' + "[" * 5000,  # unterminated: json.loads would first recurse into it
+        ]:
+            assert "deep" in refused_in(2, codec.loads, text)
+        assert len(json_loads_calls) == 1
+
+    def test_brackets_and_escapes_inside_strings_do_not_count(self):
+        tricky = '[{\\"' * 250_000 + '\\\\"]' * 250_000  # also escaped quotes and backslashes
+        assert decode_text(result_text(*codec.encode(tricky))) == tricky
+
+    @pytest.mark.parametrize("chunk", [1, 2, 3, 7, 64, codec.SCAN_CHUNK])
+    def test_the_scan_bounds_what_json_loads_builds(self, monkeypatch, chunk):
+        """Escapes cut by a chunk's end included: the scan reads the text a chunk at a time."""
+        import json
+        import random
+
+        monkeypatch.setattr(codec, "SCAN_CHUNK", chunk)
+        rng = random.Random(chunk)
+        for _ in range(300):
+            text = json.dumps(random_json(rng))
+            values, depth = json_values(json.loads(text))
+            scanned = codec.json_shape(text)
+            assert scanned[0] >= values and scanned[1] >= depth, text
+
+
+class TestWide:
+    """Node count: bounded in the text (JSON values) and in the tree (nodes)."""
+
+    def test_twenty_million_empty_lists_are_refused_before_json_loads(self, json_loads_calls):
+        import tracemalloc
+
+        text = '{"m":{"op":"result","value":["N"],"x":[' + "[]," * 20_000_000 + '[]]},"b":[]}'
+        assert len(text) > 60 * 10**6  # the 60 MB result that once took the grader to 1.5 GB
+        tracemalloc.start()
+        try:
+            assert "JSON values" in refused_in(2, codec.loads, text)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert json_loads_calls == []
+        assert peak < 32 * 2**20  # a few chunks of the scan, never the lists
+
+    def test_the_largest_honest_result_round_trips_through_text(self):
+        digits = GEN.random((1797, 64)).tolist()  # 08's data set as nested lists: 117,000 nodes
+        assert decode_text(result_text(*codec.encode(digits))) == digits
+
+    def test_json_values_are_counted_exactly_enough(self, monkeypatch):
+        """The text holds k zeros and 7 other values; the bound says one more: k + 8."""
+        monkeypatch.setattr(codec, "MAX_NODES", 1000)
+        room = codec.JSON_VALUES_PER_NODE * 1000 - 8
+        codec.loads('{"m":{"x":[' + "0," * (room - 1) + '0]},"b":[]}')
+        assert_refused(codec.loads, '{"m":{"x":[' + "0," * room + '0]},"b":[]}')
+
+    def test_nodes_past_max_nodes_are_refused_while_decoding(self, monkeypatch):
+        monkeypatch.setattr(codec, "MAX_NODES", 1000)
+        decoder = codec.Decoder([])
+        decoder.decode(["t", [["N"]] * 999])
+        assert decoder.nodes == 1000
+        decoder = codec.Decoder([])
+        assert_refused(decoder.decode, ["t", [["N"]] * 10**5])
+        assert decoder.nodes == 1001  # stopped at the first node past the budget
+
+
+class TestAliased:
+    """References count as copies of what they reference, cycles included."""
+
+    @staticmethod
+    def levels(n: int) -> list:
+        a = [0.5]
+        for _ in range(n):
+            a = [a, a]
+        return a
+
+    def test_forty_aliased_levels_are_refused(self):
+        tree, buffers = hostile_tree(self.levels(40))
+        text = result_text(tree, buffers)
+        assert len(text) < 1000  # the 866-byte result that check_close once expanded to 1.5 GB
+        message, buffers = codec.loads(text)
+        decoder = codec.Decoder(buffers)
+        assert "parts" in refused_in(1, decoder.decode, message["value"])
+        assert decoder.nodes <= 2 * codec.MAX_NODES
+        assert_refused(codec.encode, self.levels(40))  # an honest kernel says so itself
+
+    def test_fifteen_aliased_levels_decode_with_their_identity(self):
+        from course.grading import check_close
+
+        decoded = decode_text(result_text(*codec.encode(self.levels(15))))
+        assert decoded[0] is decoded[1] and decoded[0][0] is decoded[0][1]
+        check_close(decoded, np.full((2,) * 15 + (1,), 0.5), "15 levels")  # 2**15 leaves
+
+    def test_one_array_met_again_and_again_counts_its_data_each_time(self):
+        array = np.zeros(1024)  # 8 KB: 1 + 8192 / 128 = 65 nodes each time it is met
+        assert codec.array_weight(array.shape, array.itemsize) == 65
+        honest = decode_text(result_text(*codec.encode([array] * 15_000)))
+        assert honest[0] is honest[-1] and honest[0].shape == (1024,)
+        # np.asarray of it would allocate 20,000 x 8 KB: refused, so no walker can
+        tree, buffers = hostile_tree([array] * 20_000)
+        assert_refused(decode_text, result_text(tree, buffers))
+
+    def test_an_argument_met_again_and_again_counts_its_size_each_time(self):
+        argument = list(range(1000))  # 1,001 nodes
+        same = codec.Decoder([], arguments=[argument]).decode(["l", 0, [["A", 0]] * 2])
+        assert same[0] is argument and same[1] is argument
+        decoder = codec.Decoder([], arguments=[argument])
+        assert_refused(decoder.decode, ["l", 0, [["A", 0]] * 1000])
+        assert decoder.nodes <= codec.MAX_NODES + 2000
+
+    def test_a_cycle_counts_as_a_walker_going_round_it(self):
+        """``x = [data, x]``: a naive walker meets ``data`` once a turn, up to ~1000 turns."""
+        small, large = [0.5] * 100, [0.5] * 10_000
+        for data, fits in [(small, True), (large, False)]:
+            x = [data]
+            x.append(x)
+            if fits:
+                decoded = decode_text(result_text(*codec.encode(x)))
+                assert decoded[1] is decoded and decoded[0] == data
+            else:
+                assert_refused(codec.encode, x)
+                assert_refused(decode_text, result_text(*hostile_tree(x)))
+
+    def test_a_reference_into_a_cycle_through_another_object_is_refused(self):
+        a, b = [], []
+        a.append(b)
+        b.append(a)  # b's contents reach back to a, outside b
+        decoded = decode_text(result_text(*codec.encode([a, a])))  # a is closed: fine
+        assert decoded[0] is decoded[1] and decoded[0][0][0] is decoded[0]
+        assert_refused(codec.encode, [a, b])
+        assert_refused(decode_text, result_text(*hostile_tree([a, b])))
+
+    def test_objects_referencing_each_other_do_not_unfold_factorially(self):
+        """9 lists that all hold each other: ``repr`` alone would walk 9! paths."""
+        objects = [[] for _ in range(9)]
+        for obj in objects:
+            obj.extend(objects)
+        assert_refused(decode_text, result_text(*hostile_tree(objects)))
+
+
+class TestColliding:
+    """Hashing: a dict refuses many keys of one hash; memo indexes cannot share one."""
+
+    @staticmethod
+    def dict_tree(keys) -> list:
+        none = ["N"]  # one node object for every value: the tree is read, never changed
+        return ["d", 0, [[key, none] for key in keys]]
+
+    def test_300_000_int_keys_of_one_hash_are_refused_at_the_ninth(self):
+        keys = [["i", hex(k * MODULUS)] for k in range(1, 300_001)]
+        decoder = codec.Decoder([])
+        assert "hash" in refused_in(1, decoder.decode, self.dict_tree(keys))
+        assert decoder.nodes < 30  # the dict, 9 keys and 8 values
+
+    def test_tuples_of_tuples_of_one_hash_are_refused(self):
+        keys = [["t", [["t", [["i", hex(k * MODULUS)]]]]] for k in range(1, 30_001)]
+        decoder = codec.Decoder([])
+        assert "hash" in refused_in(1, decoder.decode, self.dict_tree(keys))
+        assert decoder.nodes < 50
+
+    def test_honest_keys_that_share_a_hash_decode(self):
+        assert hash(-1) == hash(-2) and hash(0.5) == hash(2**60)
+        value = {-1: "a", -2: "b", 0.5: "c", 2**60: "d"}
+        value.update({k * MODULUS: k for k in range(1, codec.MAX_EQUAL_HASHES)})  # 7 more at 0
+        value[0] = 0  # the 8th key of hash 0
+        for decoded in round_trips(value):
+            assert_same(decoded, value)
+        keys = [["i", hex(k * MODULUS)] for k in range(codec.MAX_EQUAL_HASHES + 1)]
+        assert_refused(codec.decode, self.dict_tree(keys), [])
+
+    def test_a_repeated_key_is_refused(self):
+        codec.decode(self.dict_tree([["s", "k"], ["s", "j"]]), [])
+        assert_refused(codec.decode, self.dict_tree([["s", "k"], ["s", "k"]]), [])
+        assert_refused(codec.decode, self.dict_tree([["i", "0x1"], ["b", 1]]), [])  # 1 == True
+
+    def test_memo_indexes_cannot_be_chosen_to_share_a_hash(self):
+        lists = [["l", k, []] for k in range(30_000)]
+        assert len(codec.decode(["t", lists], [])) == 30_000
+        empty = []
+        hostile = [["l", k * MODULUS, empty] for k in range(1, 300_001)]
+        decoder = codec.Decoder([])
+        assert_refused(decoder.decode, ["t", hostile])
+        assert decoder.nodes == 2
+        assert_refused(codec.decode, ["l", codec.MAX_NODES, []], [])
+
+
+class TestNamedtupleFlood:
+    """Namedtuple classes: few per message, none kept after it."""
+
+    @pytest.fixture
+    def classes_made(self, monkeypatch) -> list:
+        made, real = [], collections.namedtuple
+
+        def namedtuple(*args, **kwargs):
+            made.append(args[0])
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(collections, "namedtuple", namedtuple)
+        return made
+
+    def test_280_000_distinct_namedtuples_are_refused_without_making_their_classes(
+        self, classes_made
+    ):
+        fields, items = ["x"], [["N"]]
+        flood = ["t", [["n", f"T{i}", fields, items] for i in range(280_000)]]
+        decoder = codec.Decoder([])
+        assert "namedtuple" in refused_in(1, decoder.decode, flood)
+        assert len(classes_made) == codec.MAX_NAMEDTUPLE_CLASSES
+        assert decoder.nodes < 3 * codec.MAX_NAMEDTUPLE_CLASSES
+
+    def test_many_namedtuples_of_few_classes_decode(self, classes_made):
+        value = [Point(i, -i) if i % 2 else Single(i) for i in range(2000)]
+        for decoded in round_trips(value):
+            assert_same(decoded, value)
+        assert sorted(classes_made) == ["Point", "Point", "Single", "Single"]  # once a message
+
+    def test_fields_and_names_are_capped(self):
+        most, name = codec.MAX_NAMEDTUPLE_FIELDS, "N" * codec.MAX_NAME_CHARS
+        fields = [f"f{i}" for i in range(most)]
+        assert codec.decode(namedtuple_node(name, fields), [])._fields == tuple(fields)
+        assert_refused(codec.decode, namedtuple_node(name, [*fields, "extra"]), [])
+        assert_refused(codec.decode, namedtuple_node(name + "N", fields), [])
+        assert_refused(codec.decode, namedtuple_node("P", ["f" * (codec.MAX_NAME_CHARS + 1)]), [])
+
+    def test_nothing_made_from_a_message_outlives_it(self):
+        import gc
+        import weakref
+
+        def sizes() -> dict:  # every container the module holds
+            return {k: len(v) for k, v in vars(codec).items() if isinstance(v, dict | list | set)}
+
+        before = sizes()
+        decoded = codec.decode(["t", [namedtuple_node(f"T{i}", ["x"]) for i in range(60)]], [])
+        made = weakref.ref(type(decoded[0]))
+        text = result_text(*codec.encode({"k": [np.arange(3), Point(1, 2)], "s": "x" * 1000}))
+        decode_text(text)
+        assert sizes() == before
+        del decoded
+        gc.collect()
+        assert made() is None  # the class went with its message
+
+
+class TestHugeDeclaredShapes:
+    """A .npy header is checked against the data it brings before anything is allocated."""
+
+    def test_a_header_declaring_512_mb_over_8_bytes_allocates_nothing(self):
+        import tracemalloc
+
+        honest = npy(npy_header("'<f8'", "(1,)"), F8)
+        assert codec.decode(["a", 0, 0], [honest]).shape == (1,)
+        hostile = npy(npy_header("'<f8'", f"({2**26},)"), F8)  # np.load allocates 512 MB first
+        tracemalloc.start()
+        try:
+            assert "shape" in assert_refused(codec.decode, ["a", 0, 0], [hostile])
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 2**20
+
+    @pytest.mark.parametrize("shape", [(0, 2**40), (2**40, 0), (0, 2**20, 2**20)])
+    def test_empty_arrays_with_huge_axes_are_refused(self, shape):
+        """Empty, but ``tolist()`` or iterating the rows of (2**40, 0) would build 2**40 lists."""
+        for honest in [(0, 64), (1797, 0), (0,)]:
+            assert codec.decode(["a", 0, 0], [codec.npy_bytes(np.empty(honest))]).shape == honest
+        hostile = npy(npy_header("'<f8'", str(shape)))
+        assert "parts" in assert_refused(codec.decode, ["a", 0, 0], [hostile])
+
+    def test_a_buffer_decodes_once(self):
+        buffers = [ARRAY_NPY, ARRAY_NPY]
+        two = codec.decode(["l", 0, [["a", 1, 0], ["a", 2, 1]]], buffers)
+        assert two[0] is not two[1]
+        for reuse in [["a", 2, 0], ["g", 0], ["y", 0]]:  # 1,000 copies of one 64 MB buffer...
+            assert_refused(codec.decode, ["l", 0, [["a", 1, 0], reuse]], buffers)
+
+
+class TestOddDtypes:
+    """Every dtype NumPy can write: refused both ways, or round-trips exactly."""
+
+    REFUSED: typing.ClassVar = {
+        "structured": np.zeros(2, dtype=[("a", "<i4"), ("b", "<f8")]),
+        "object": np.array([1, None], dtype=object),
+        "datetime": np.array(["2024-01-01"], dtype="M8[D]"),
+        "timedelta": np.array([1], dtype="m8[s]"),
+        "void": np.zeros(2, dtype="V4"),
+        "unicode": np.array(["ab"]),
+        "bytes": np.array([b"ab"]),
+        "structured-subarray": np.zeros(2, dtype=[("a", "<i4", (2,))]),
+    }
+    EXACT: typing.ClassVar = {
+        "float16": np.array([1.5, -0.0, np.inf], dtype=np.float16),
+        "longdouble": np.array([1 / 3, -np.inf], dtype=np.longdouble),
+        "complex256": np.array([1 / 3 + 1j], dtype=np.clongdouble),
+        "big-endian-f8": np.array([1.5, np.nan], dtype=">f8"),
+        "big-endian-c16": np.array([1 + 2j], dtype=">c16"),
+        "big-endian-i2": np.array([-3], dtype=">i2"),
+        "little-endian-u8": np.array([2**64 - 1], dtype="<u8"),
+        "bool": np.array([True, False]),
+    }
+
+    @pytest.mark.parametrize("array", REFUSED.values(), ids=REFUSED.keys())
+    def test_refused_at_encode_and_at_decode(self, array):
+        assert_refused(codec.encode, array)
+        buffer = io.BytesIO()
+        np.save(buffer, array, allow_pickle=True)
+        assert_refused(codec.decode, ["a", 0, 0], [buffer.getvalue()])
+        if array.ndim and array.dtype.hasobject is False:
+            assert_refused(codec.decode, ["g", 0], [codec.npy_bytes(array[0:1].reshape(()))])
+
+    def test_a_subarray_dtype_is_refused_at_decode(self):
+        """NumPy turns a subarray dtype into axes of an array, but a header may still say one."""
+        assert_refused(codec.decode, ["a", 0, 0], [npy(npy_header("('<f8', (2,))"), F8 * 2)])
+
+    @pytest.mark.parametrize("array", EXACT.values(), ids=EXACT.keys())
+    def test_round_trips_exactly(self, array):
+        for decoded in round_trips(array):
+            assert_same(decoded, array)
+        for decoded in round_trips(array[0]):  # and as a NumPy scalar
+            assert type(decoded) is type(array[0])
+
+
+class TestDeadline:
+    """Time: each decode call stops after MAX_DECODE_SECONDS, or at the decoder's deadline."""
+
+    TREE: typing.ClassVar = ["t", [["t", [["N"]] * 9] for _ in range(50_000)]]  # 500,001 nodes
+
+    def test_a_deadline_stops_decoding_within_a_few_thousand_nodes(self):
+        assert len(codec.Decoder([], deadline=time.monotonic() + 60).decode(self.TREE)) == 50_000
+        decoder = codec.Decoder([], deadline=time.monotonic() + 0.02)
+        start = time.perf_counter()
+        assert "longer than" in assert_refused(decoder.decode, self.TREE)
+        assert time.perf_counter() - start < 1
+        assert decoder.nodes < 500_001
+
+    def test_a_deadline_already_past_stops_before_the_first_node(self):
+        decoder = codec.Decoder([], deadline=time.monotonic() - 1)
+        assert_refused(decoder.decode, ["N"])
+        assert decoder.nodes == 0
+
+    def test_each_call_has_max_decode_seconds_whatever_the_deadline(self, monkeypatch):
+        monkeypatch.setattr(codec, "MAX_DECODE_SECONDS", 0.0)
+        codec.decode(["t", [["N"]] * (codec.CHECK_EVERY - 2)], [])  # never looked at the clock
+        for deadline in [None, time.monotonic() + 60]:
+            decoder = codec.Decoder([], deadline=deadline)
+            assert "longer than" in assert_refused(decoder.decode, self.TREE)
+            assert decoder.nodes == codec.CHECK_EVERY  # the first look at the clock
+
+
+MEMORY_PROBE = """
+import json, resource, sys
+import numpy as np
+from autograder.runtime import codec
+
+N, V = codec.MAX_NODES, codec.JSON_VALUES_PER_NODE * codec.MAX_NODES
+
+codec.MAX_DECODE_SECONDS = 600  # memory is the point here: no time limit on a busy machine
+
+def decode(text):
+    message, buffers = codec.loads(text)
+    del text
+    return codec.Decoder(buffers).decode(message["value"])
+
+def result(items):
+    return '{"m":{"op":"result","value":["t",[' + ",".join(items) + ']]},"b":[]}'
+
+# the JSON budget spent on generators (the costliest node: ~1 KB, 52 JSON values each)
+one = json.dumps(codec.encode(np.random.default_rng(0))[0], separators=(",", ":"))
+assert one.startswith('["r",0,') and one.count('["d",') == 2
+one = one.replace('["r",0,', '["r",{},', 1).replace('["d",1,', '["d",{},', 1)
+one = one.replace('["d",2,', '["d",{},', 1)
+n = min(V // codec.json_shape(one)[0], N // 14) - 10
+value = decode(result(one.format(3 * i, 3 * i + 1, 3 * i + 2) for i in range(n)))
+del value
+# the JSON budget spent on memoised lists (5 JSON values each)
+value = decode(result(f'["l",{i},[]]' for i in range(V // 5 - 10)))
+del value
+# the node budget spent on references to one array, then expanded by np.asarray
+array = np.zeros(8192)
+refs = N // codec.array_weight(array.shape, array.itemsize) - 10
+tree = ["l", 0, [["a", 1, 0]] + [["@", 1]] * refs]
+value = decode(codec.dumps({"value": tree}, [codec.npy_bytes(array)]))
+expanded = np.asarray(value)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(peak // (2**20 if sys.platform == "darwin" else 2**10))
+"""
+
+
+def test_the_worst_messages_the_budget_admits_decode_under_1_gb():
+    """The grader's peak memory (RSS) over the most expensive messages the budget lets in."""
+    import subprocess
+
+    run = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE], capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    peak_mb = int(run.stdout.split()[-1])
+    print(f"peak RSS of decoding the worst messages: {peak_mb} MB")
+    assert peak_mb < 1000
