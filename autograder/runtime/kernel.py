@@ -39,6 +39,9 @@ AGENT_SOURCE = (
 )
 SERVE = "__import__('_grader_agent').serve()"
 ERRSTATE_MODES = {"ignore", "warn", "raise"}
+MAX_HANDLE_ID = 2**31
+MAX_HANDLES = 100_000
+"""Object ids the kernel may name: small ints (colliding huge ones would make lookups slow)."""
 
 
 class SubmissionError(Exception):
@@ -435,7 +438,7 @@ class KernelSession:
                 message, buffers = loads(msg["content"]["prompt"])
             except (CodecError, KeyError, TypeError):
                 self.lose("the kernel answered with a malformed message")
-            return message, Decoder(buffers, self.resolve)
+            return message, Decoder(buffers, self.resolve, deadline=self.cell_deadline)
 
     def drain_output(self) -> None:
         """Read (and drop) what the kernel printed, within the notebook's output cap."""
@@ -541,7 +544,7 @@ class KernelSession:
         if type(changes) is not dict:
             raise CodecError("a malformed update of the arguments")
         for key, value in changes.items():
-            tid = int(key) if str(key).isdigit() else None
+            tid = int(key) if type(key) is str and key.isascii() and key.isdigit() else None
             target = self.owned.get(tid)
             if target is None:
                 continue
@@ -604,13 +607,15 @@ class KernelSession:
         return self.next_id
 
     def resolve(self, tag: str, ident):
-        if type(ident) is not int or ident <= 0:
+        if type(ident) is not int or not 0 < ident <= MAX_HANDLE_ID:
             raise CodecError("a malformed reference")
         if tag == "o":
             if ident not in self.trusted:
                 raise CodecError("a reference to an object the test did not pass")
             return self.trusted[ident]
         if ident not in self.handles:
+            if len(self.handles) >= MAX_HANDLES:
+                raise CodecError(f"more than {MAX_HANDLES:,} objects of the submission")
             self.handles[ident] = Handle(self, ident)
         return self.handles[ident]
 
