@@ -12,6 +12,7 @@ is graded is what was rebuilt: a real pipeline of real classes with the stated p
 from __future__ import annotations
 
 import importlib
+import numbers
 
 ALLOWED_MODULES = (
     "sklearn.pipeline",
@@ -25,6 +26,33 @@ ALLOWED_MODULES = (
 FORCED = {"memory": None, "n_jobs": None, "verbose": False}
 """Parameters that would touch files, processes or the terminal of the grading process."""
 MAX_PARTS = 200
+DENIED = {"RFE", "RFECV", "SequentialFeatureSelector", "SelectFromModel"}
+"""Steps that fit another estimator again and again: their cost is not the parameters'."""
+ALLOWED_TEXT = (
+    "a step before the last may be a class of sklearn.preprocessing (FunctionTransformer "
+    "included), sklearn.decomposition, sklearn.feature_selection (not RFE, RFECV, "
+    "SequentialFeatureSelector or SelectFromModel), sklearn.impute or sklearn.compose, and the "
+    "last step course.estimators.MLPClassifier, all in a sklearn.pipeline Pipeline"
+)
+MAX_LAYERS, MAX_UNITS = 4, 512
+CAPS = {
+    "max_iter": 500,
+    "n_iter_no_change": 500,
+    "n_iter": 100,
+    "iterated_power": 100,
+    "n_components": 64,
+    "k": 64,
+    "degree": 2,
+    "n_bins": 64,
+    "n_knots": 32,
+    "n_neighbors": 100,
+    "n_quantiles": 2000,
+}
+"""The largest whole number each parameter may take, whatever the class; ``CAP_TEXT`` says it."""
+CAP_TEXT = (
+    f"hidden_layer_sizes: at most {MAX_LAYERS} layers of at most {MAX_UNITS} units; "
+    + ", ".join(f"{name} <= {cap}" for name, cap in CAPS.items())
+)
 
 
 class RebuildError(AssertionError):
@@ -42,8 +70,9 @@ def rebuild(description, budget: list[int] | None = None):
     if type(name) is not str or type(params) is not dict:
         raise RebuildError("the model's description is malformed")
     module, _, qualname = name.rpartition(".")
-    if not any(module == m or module.startswith(m + ".") for m in ALLOWED_MODULES):
-        raise RebuildError(f"{qualname or name} is not one of the estimators this exercise allows")
+    allowed = any(module == m or module.startswith(m + ".") for m in ALLOWED_MODULES)
+    if not allowed or qualname in DENIED:
+        raise RebuildError(f"{qualname or name} is not allowed here: {ALLOWED_TEXT}")
     try:
         kind = getattr(importlib.import_module(module), qualname)
     except (ImportError, AttributeError, ValueError):
@@ -55,10 +84,36 @@ def rebuild(description, budget: list[int] | None = None):
         if type(key) is not str or key.startswith("_"):
             raise RebuildError("the model's parameters are malformed")
         built[key] = FORCED[key] if key in FORCED else rebuild_value(value, budget)
+    for key, value in built.items():
+        check_cap(qualname, key, value)
     try:
         return kind(**built)
     except Exception as exc:
         raise RebuildError(f"{qualname} could not be built again: {type(exc).__name__}") from None
+
+
+def check_cap(owner: str, key: str, value) -> None:
+    """Refuse, in one line that states the cap, a parameter past what grading will fit."""
+    if key == "hidden_layer_sizes":
+        sizes = [value] if isinstance(value, numbers.Integral) else value
+        if not isinstance(sizes, list | tuple) or not all(
+            isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in sizes
+        ):
+            return  # not a size: the class itself refuses it when it fits
+        if len(sizes) > MAX_LAYERS or any(n > MAX_UNITS for n in sizes):
+            raise RebuildError(
+                f"{owner}(hidden_layer_sizes={tuple(int(n) for n in sizes)[:8]}) is past the cap "
+                f"grading fits: at most {MAX_LAYERS} hidden layers of at most {MAX_UNITS} units each"
+            )
+        return
+    cap = CAPS.get(key)
+    if (
+        cap is not None
+        and isinstance(value, numbers.Integral)
+        and not isinstance(value, bool)
+        and value > cap
+    ):
+        raise RebuildError(f"{owner}({key}={int(value)}) is past the cap grading fits: {key} <= {cap}")
 
 
 def any_fitted(description, depth: int = 0) -> bool:

@@ -56,6 +56,31 @@ BUGS = [
         "loses": ["test_make_model_accuracy"],
     },
     {
+        # issue 20: a FunctionTransformer (kept in the kernel) looked up each digit's label in
+        # scikit-learn's own copy of the data set, and a network trained for one epoch scored 1.0
+        # on the hidden split. The graded rows are noised and their columns permuted, so the
+        # lookup finds nothing and the one-epoch network fails as it would without the trick.
+        # Measured on the hidden split's seed: 1.0 with the lookup on unchanged rows, 0.10 on
+        # the changed ones; the same network without the lookup, 0.90 and 0.83.
+        "name": "make_model looks each held-out digit up in scikit-learn's copy of load_digits",
+        "cell": "make_model",
+        "old": "learning_rate_init=1e-3,\n        max_iter=300,\n        early_stopping=True,\n"
+        "        n_iter_no_change=20,\n        random_state=0,\n    )\n    " + _PIPE,
+        "new": "learning_rate_init=0.05,\n        max_iter=1,\n        early_stopping=True,\n"
+        "        n_iter_no_change=20,\n        random_state=0,\n    )\n"
+        "    from sklearn.datasets import load_digits as sk_digits\n"
+        "    from sklearn.preprocessing import FunctionTransformer\n\n"
+        "    public = {tuple(row): label for row, label in zip(*sk_digits(return_X_y=True))}\n\n"
+        "    def lookup(X):\n"
+        "        out = np.zeros((len(X), 10))\n"
+        "        for i, row in enumerate(np.asarray(X, dtype=float).tolist()):\n"
+        "            if tuple(row) in public:\n"
+        "                out[i, public[tuple(row)]] = 10.0\n"
+        "        return out\n\n"
+        "    return make_pipeline(FunctionTransformer(lookup), StandardScaler(), mlp)",
+        "loses": ["test_make_model_accuracy"],
+    },
+    {
         "name": "make_model uses scikit-learn's MLPClassifier instead of the course's",
         "cell": "make_model",
         "old": "mlp = MLPClassifier(",
