@@ -102,8 +102,9 @@ def check_cap(owner: str, key: str, value) -> None:
             return  # not a size: the class itself refuses it when it fits
         if len(sizes) > MAX_LAYERS or any(n > MAX_UNITS for n in sizes):
             raise RebuildError(
-                f"{owner}(hidden_layer_sizes={tuple(int(n) for n in sizes)[:8]}) is past the cap "
-                f"grading fits: at most {MAX_LAYERS} hidden layers of at most {MAX_UNITS} units each"
+                f"{owner}(hidden_layer_sizes={tuple(int(n) for n in sizes)[:8]}) is past the "
+                f"cap grading fits: at most {MAX_LAYERS} hidden layers of at most {MAX_UNITS} "
+                "units each"
             )
         return
     cap = CAPS.get(key)
@@ -113,7 +114,9 @@ def check_cap(owner: str, key: str, value) -> None:
         and not isinstance(value, bool)
         and value > cap
     ):
-        raise RebuildError(f"{owner}({key}={int(value)}) is past the cap grading fits: {key} <= {cap}")
+        raise RebuildError(
+            f"{owner}({key}={int(value)}) is past the cap grading fits: {key} <= {cap}"
+        )
 
 
 def any_fitted(description, depth: int = 0) -> bool:
