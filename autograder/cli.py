@@ -321,7 +321,7 @@ def cmd_grade(course: Course, args: argparse.Namespace) -> int:
         print(f"archived: {describe_archived(row)}")
     attention = [r for r in results if r.needs_attention]
     print(outcome_counts(results))
-    print(memory_line(results))
+    print(memory_line(results), file=sys.stderr)  # about this run, like the progress bar
     print(f"{len(results)} submission(s); {len(attention)} need(s) attention")
     if kept:
         return EXIT_ATTENTION

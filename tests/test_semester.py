@@ -25,7 +25,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
-from support import ASSIGNMENT, grader, new_course, notebook
+from support import ASSIGNMENT, grader, new_course, notebook, unconfined_args
 
 from autograder import samples
 
@@ -328,7 +328,7 @@ def test_init_makes_a_course_that_grades(tmp_path: Path) -> None:
     source = (mine / "source" / "01-first" / "exercises.ipynb").read_bytes()
     (mine / "inbox" / "zoe_exercises.ipynb").write_bytes(source)
     assert cli("collect", "inbox", "--assignment", "01-first", cwd=mine).returncode == 0
-    graded = cli("grade", "--no-progress", "--sandbox", "off", cwd=mine)
+    graded = cli("grade", "--no-progress", *unconfined_args(), cwd=mine)
     assert graded.returncode == 0, graded.stdout + graded.stderr
     [row] = [ln.split() for ln in graded.stdout.splitlines() if ln.startswith("zoe ")]
     assert row[:4] == ["zoe", "01-first", "2", "2"]
