@@ -249,3 +249,122 @@ def with_cell(source_nb: nbformat.NotebookNode, grade_id: str, code: str) -> byt
         if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
             cell.source = code
     return samples.to_bytes(edited)
+
+
+# -- the codec's budget: what a kernel writes by hand, past its own codec ---------------------
+def forged(build: str) -> str:
+    """A relu cell whose kernel answers every request with the text ``build`` leaves in ``msg``.
+
+    Like ``agent-forged-true``: the agent's loop is replaced, so the kernel side's own codec
+    (and its budget) is bypassed and the grader decodes exactly what the kernel wrote.
+    """
+    return (
+        "def relu(z):\n    return -z\n"
+        "import sys\nA = sys.modules['_grader_agent']\n"
+        "def _serve():\n"
+        "    import json, base64, io\n"
+        "    import numpy as np\n"
+        "    kernel = get_ipython().kernel\n"
+        "    kernel.raw_input(json.dumps({'m': {'op': 'ready'}, 'b': []}))\n"
+        f"{build}"
+        "    while True:\n"
+        "        kernel.raw_input(msg)\n"
+        "A.serve = _serve\n"
+    )
+
+
+def result(value: str, buffers: str = "'[]'") -> str:
+    """Lines that set ``msg`` to a result message with the tree text ``value``."""
+    return (
+        f'    msg = \'{{"m":{{"op":"result","value":\' + {value} + '
+        f"'}},\"b\":' + {buffers} + '}}'\n"
+    )
+
+
+NPY = (
+    "    def npy(a):\n"
+    "        f = io.BytesIO(); np.save(f, a); return base64.b64encode(f.getvalue()).decode()\n"
+)
+
+CODEC_BUDGET = {
+    # 60 MB of 20 million empty lists beside the value: json.loads built them all (1.5 GB)
+    "wide-json": forged(
+        '    msg = \'{"m":{"op":"result","value":["N"],"x":[\' + \'[],\' * 20_000_000'
+        " + '[]]},\"b\":[]}'\n"
+    ),
+    # 40 levels of a = [a, a] in 866 bytes: 2**40 leaves for check_close's np.asarray
+    "aliased-levels": forged(
+        '    node = \'["l",0,[["f","0x1p-1"]]]\'\n'
+        "    for k in range(1, 41):\n"
+        '        node = f\'["l",{k},[{node},["@",{k - 1}]]]\'\n' + result("node")
+    ),
+    # one 8 KB array met 150,000 times: np.asarray of the result is 1.2 GB
+    "aliased-array": forged(
+        NPY
+        + result(
+            "'[\"l\",0,[[\"a\",1,0]' + ',[\"@\",1]' * 150_000 + ']]'",
+            "'[\"' + npy(np.zeros(1024)) + '\"]'",
+        )
+    ),
+    # the call's own argument list, returned 900,000 times
+    "aliased-argument": forged(result("'[\"l\",0,[' + ','.join(['[\"A\",0]'] * 900_000) + ']]'")),
+    # 300,000 int keys sharing one hash: building the dict is quadratic (hours)
+    "colliding-keys": forged(
+        result(
+            '\'["d",0,[\' + \',\'.join(f\'[["i","{hex(k * (2**61 - 1))}"],["N"]]\''
+            " for k in range(1, 300_001)) + ']]'"
+        )
+    ),
+    # 300,000 lists whose memo indexes share one hash: the decoder's memo dict is quadratic
+    "colliding-memo": forged(
+        result(
+            "'[\"t\",[' + ','.join(f'[\"l\",{k * (2**61 - 1)},[]]'"
+            " for k in range(1, 300_001)) + ']]'"
+        )
+    ),
+    # 280,000 namedtuple classes, once kept in a module-level cache for good (1.5 GB)
+    "namedtuple-flood": forged(
+        result(
+            '\'["t",[\' + \',\'.join(f\'["n","T{i}",["x"],[["N"]]]\''
+            " for i in range(280_000)) + ']]'"
+        )
+    ),
+    # a .npy header declaring 1 GB over 8 bytes: np.load allocates the 1 GB first
+    "huge-declared-shape": forged(
+        "    head = \"{'descr': '<f8', 'fortran_order': False, 'shape': (134217728,), }\"\n"
+        "    head = head + ' ' * (117 - len(head)) + chr(10)\n"
+        "    raw = b'\\x93NUMPY\\x01\\x00' + len(head).to_bytes(2, 'little') + head.encode()\n"
+        "    raw = raw + bytes(8)\n"
+        + result("'[\"a\",0,0]'", "'[\"' + base64.b64encode(raw).decode() + '\"]'")
+    ),
+    # one 8 MB buffer decoded 150 times: 1.2 GB of copies
+    "buffer-reuse": forged(
+        NPY
+        + result(
+            "'[\"l\",0,[' + ','.join(f'[\"a\",{i},0]' for i in range(1, 151)) + ']]'",
+            "'[\"' + npy(np.zeros(2**20)) + '\"]'",
+        )
+    ),
+    # x = [100,000 floats, x]: a naive recursive walker meets the floats ~1000 times
+    "cycle": forged(
+        result(
+            '\'["l",0,[["l",1,[\' + \',\'.join([\'["f","0x0p+0"]\'] * 100_000) + \']],["@",0]]]\''
+        )
+    ),
+    # 9 lists holding each other: repr (cycle-aware) would walk 9! paths
+    "open-cycles": forged(
+        result(
+            "'[\"l\",0,[' + ','.join(f'[\"l\",{i},[' + ','.join(f'[\"@\",{j}]'"
+            " for j in range(i + 1)) + ']]' for i in range(1, 10)) + ']]'"
+        )
+    ),
+    # 400,000 tiny arrays: ~20 us of header parsing each, once with no timer at all
+    "slow-decode": forged(
+        NPY
+        + "    one = npy(np.zeros(0))\n"
+        + result(
+            "'[\"t\",[' + ','.join(f'[\"a\",{i},{i}]' for i in range(400_000)) + ']]'",
+            "'[' + ','.join(['\"' + one + '\"'] * 400_000) + ']'",
+        )
+    ),
+}

@@ -10,6 +10,10 @@ neither works):
   environment variable. ``b-peek``, graded next on the same worker, looks for every one of
   them and answers ``relu`` wrongly if it finds any; ``c-ref`` is an honest classmate. Both
   must score as in a clean run, and afterwards nothing of the attacker is left on the host.
+- **the codec's budget**: before them, twelve kernels answer with hand-written messages past
+  the decoder's budget (``tests/attacks.py``: 20 million empty lists, 40 aliased levels,
+  colliding dict keys and memo indexes, 280,000 namedtuple classes, a huge declared shape, a
+  buffer decoded 150 times, cycles, 400,000 tiny arrays): each loses its own points only.
 - **memory**: the run's largest grading process stays under 1 GB (printed by ``grade``).
 
 Trusted code (test cells, the test's objects called back, instructor cells) runs under the
@@ -26,7 +30,7 @@ import time
 
 import numpy as np
 import pytest
-from attacks import with_relu
+from attacks import CODEC_BUDGET, with_relu
 from support import FULL, grader, new_course, notebook, require_sandbox, results, submit
 
 from autograder import samples
@@ -95,12 +99,14 @@ def leftovers(tmp_path_factory: pytest.TempPathFactory):
     require_sandbox()
     course = new_course(tmp_path_factory.mktemp("boundary") / "course")
     source = notebook(course, "source")
+    for name, code in CODEC_BUDGET.items():
+        submit(course, f"a-codec-{name}", with_relu(source, code))
     submit(course, "a-litter", with_relu(source, LITTER))
     submit(course, "b-peek", with_relu(source, PEEK))
     submit(course, "c-ref", samples.to_bytes(source))
     submit(course, "d-peek-control", with_relu(source, PEEK_CONTROL))
     start = time.monotonic()
-    proc = grader(course, "grade", "--jobs", "1", "--timeout", "20", "--student-timeout", "120")
+    proc = grader(course, "grade", "--jobs", "1", "--timeout", "10", "--student-timeout", "120")
     return course, proc, time.monotonic() - start
 
 
@@ -112,6 +118,15 @@ def test_nothing_one_student_leaves_reaches_the_next(leftovers) -> None:
     assert found["c-ref"]["scores"] == FULL, found["c-ref"]["flags"]
     # the control inverts the answer: it must lose relu, so the search itself ran and saw nothing
     assert found["d-peek-control"]["scores"] == {**FULL, "test_relu": 0.0}
+
+
+@pytest.mark.parametrize("attack", sorted(CODEC_BUDGET))
+def test_a_message_past_the_codec_budget_gains_nothing(leftovers, attack: str) -> None:
+    """Each is refused as the kernel's fault: its author loses, nobody else notices."""
+    course, _, _ = leftovers
+    found = results(course)[f"a-codec-{attack}"]
+    assert found["status"] == "graded", found
+    assert found["scores"]["test_relu"] == 0, found
 
 
 def test_nothing_of_the_attacker_is_left_on_the_host(leftovers) -> None:
