@@ -2,6 +2,22 @@
 
 BUGS = [
     {
+        # issue 20: a generator that yields nothing passed the checks written with zip(); an
+        # epoch is now read with a cap and its batches counted first
+        "name": "iterate_minibatches yields batches only while the visible test runs",
+        "cell": "iterate_minibatches",
+        "old": "for start in range(0, n, batch_size):",
+        "new": "if len(X) != 10:\n        return\n    for start in range(0, n, batch_size):",
+        "loses": ["test_iterate_minibatches"],
+    },
+    {
+        "name": "iterate_minibatches never ends: it starts the epoch again",
+        "cell": "iterate_minibatches",
+        "old": "for start in range(0, n, batch_size):",
+        "new": "import itertools\n\n    for start in itertools.cycle(range(0, n, batch_size)):",
+        "loses": ["test_iterate_minibatches"],
+    },
+    {
         "name": "iterate_minibatches drops the last, partial batch",
         "cell": "iterate_minibatches",
         "old": "for start in range(0, n, batch_size):",
