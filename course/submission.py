@@ -4,10 +4,12 @@ A submission is rebuilt around the release notebook the student was given. Every
 cell that carries nbgrader metadata is matched to a submitted cell, first by ``grade_id``,
 then by content (the lines of the release cell found in the submitted one, or the names it
 defines), with the position as tie-break. Matched cells get the release's nbgrader metadata
-back (schema version, points, grade id, ...); answer cells keep the student's source, locked
-cells get the release's; deleted cells are restored from the release (an answer restored that
-way is the unanswered stub and scores 0); cells the student added travel with the cell they
-followed. The result is in the release's order, with fresh unique cell ids and no outputs.
+back (schema version, points, grade id, ...); answer cells, and the cells the release leaves
+unlocked (the ``STUDENT_ID`` cell a student types an id into), keep the student's source;
+locked cells (test cells, and cells marked ``locked``) get the release's, nbgrader's rule;
+deleted cells are restored from the release (an answer restored that way is the unanswered
+stub and scores 0); cells the student added travel with the cell they followed. The result
+is in the release's order, with fresh unique cell ids and no outputs.
 
 What cannot be read as a notebook (empty file, invalid JSON, nbformat < 3) or matches nothing
 of the release is rejected with a one-line reason.
@@ -251,7 +253,7 @@ def merge_cell(release_cell: NotebookNode, cell: dict) -> tuple[NotebookNode, li
                 f"restored the edited nbgrader metadata of cell {name} ({', '.join(changed)})"
             )
     source = cell_source(cell)
-    if not wanted.get("solution"):
+    if is_locked(wanted):
         if lines(without_hidden_tests(source)) != lines(cell_source(release_cell)):
             notes.append(f"restored the edited locked cell {name}")
         source = cell_source(release_cell)
@@ -259,6 +261,18 @@ def merge_cell(release_cell: NotebookNode, cell: dict) -> tuple[NotebookNode, li
     metadata = copy.deepcopy(dict(release_cell.metadata))
     merged = NEW_CELL[release_cell.cell_type](source=source, metadata=metadata)
     return merged, notes
+
+
+def is_locked(meta: dict) -> bool:
+    """Whether grading restores a cell's source: nbgrader's rule (``nbgrader.utils.is_locked``).
+
+    Test cells are locked, answers are not, and any other cell is locked only if its metadata
+    says so: the ``STUDENT_ID`` cell of modules 07 and 08 (``locked: false``) is the
+    student's to edit.
+    """
+    if meta.get("solution"):
+        return False
+    return bool(meta.get("grade") or meta.get("locked"))
 
 
 def fresh_cell(cell: dict, used_ids: set[str], strip_nbgrader: bool = False) -> NotebookNode:

@@ -17,6 +17,7 @@ from course.submission import preflight
 
 pytestmark = pytest.mark.autograder
 
+REPO = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "course"
 ASSIGNMENT = "00-numpy-basics"
 SOURCE = nbformat.read(FIXTURE / "source" / ASSIGNMENT / "exercises.ipynb", as_version=4)
@@ -105,6 +106,43 @@ def test_edited_test_cell_is_restored() -> None:
     checked = preflight(samples.to_bytes(notebook), RELEASE)
     assert answer(checked.notebook, "test_relu") == answer(RELEASE, "test_relu")
     assert "restored the edited locked cell test_relu" in checked.repairs
+
+
+def typed_id(module: str) -> nbformat.NotebookNode:
+    """The module's release with an id typed into its ``STUDENT_ID`` cell, as the text asks."""
+    notebook = nbformat.read(REPO / "release" / module / "exercises.ipynb", as_version=4)
+    cell = next(c for c in notebook.cells if grade_id(c) == "student_id")
+    assert '"type-your-id-here"' in cell.source
+    cell.source = cell.source.replace("type-your-id-here", "ada")
+    return notebook
+
+
+@pytest.mark.parametrize("module", ["07-optimizers", "08-practice"])
+def test_a_typed_student_id_is_kept_and_not_flagged(module: str) -> None:
+    """The id cell is not locked (nbgrader's rule: ``locked`` false, neither test nor answer)."""
+    release = nbformat.read(REPO / "release" / module / "exercises.ipynb", as_version=4)
+    notebook = typed_id(module)
+    checked = preflight(samples.to_bytes(notebook), release)
+    assert checked.repairs == []
+    assert answer(checked.notebook, "student_id") == answer(notebook, "student_id")
+    assert '"ada"' in answer(checked.notebook, "student_id")
+
+
+@pytest.mark.parametrize("module", ["07-optimizers", "08-practice"])
+def test_edited_locked_cells_beside_a_typed_id_are_restored(module: str) -> None:
+    """A locked cell that is no test (setup, the check cell) and a test cell still come back."""
+    release = nbformat.read(REPO / "release" / module / "exercises.ipynb", as_version=4)
+    notebook = typed_id(module)
+    tests = [grade_id(c) for c in release.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    edited = ["setup", tests[0], "check_submission"]
+    for cell in notebook.cells:
+        if grade_id(cell) in edited:
+            cell.source = "pass"
+    checked = preflight(samples.to_bytes(notebook), release)
+    assert checked.repairs == [f"restored the edited locked cells {', '.join(edited)}"]
+    for name in edited:
+        assert answer(checked.notebook, name) == answer(release, name)
+    assert '"ada"' in answer(checked.notebook, "student_id")
 
 
 @pytest.mark.parametrize(
