@@ -238,7 +238,7 @@ def layer_histograms(values, title=None, bins=50, range=None):
     return fig
 
 
-def curve_panels(panels: dict, xlabel="epoch", ylabel="loss", logy=False, ylim=None):
+def curve_panels(panels: dict, xlabel="epoch", ylabel="loss", logy=False, ylim=None, start=1):
     """Side-by-side line plots, one panel per title, each with labelled curves.
 
     A curve that becomes ``inf`` or ``nan`` (a diverging run) would silently end
@@ -249,10 +249,15 @@ def curve_panels(panels: dict, xlabel="epoch", ylabel="loss", logy=False, ylim=N
     Parameters
     ----------
     panels : ``{title: {label: values of shape (T,)}}``; values are plotted at
-        x = 1, ..., T. The same labels get the same colours in every panel.
+        x = start, ..., start + T - 1. The same labels get the same colours in
+        every panel.
     xlabel, ylabel : axis labels (the y label on the first panel only).
     logy : logarithmic y axis.
     ylim : optional ``(low, high)`` shared by every panel.
+    start : the x value of each curve's first entry, as in :func:`curves`: 1 for
+        a history whose first entry is measured after the first epoch
+        (``course.training.train``), 0 for a curve that begins with the initial
+        state (before any update).
 
     Returns
     -------
@@ -271,7 +276,7 @@ def curve_panels(panels: dict, xlabel="epoch", ylabel="loss", logy=False, ylim=N
         notes = []
         for label, values in series.items():
             values = np.asarray(values, dtype=float)
-            x = np.arange(1, len(values) + 1)
+            x = np.arange(start, start + len(values))
             ax.plot(x, values, color=colors[label], label=label)
             bad = np.flatnonzero(~np.isfinite(values))
             if bad.size:

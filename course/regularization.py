@@ -151,6 +151,14 @@ def ridge_solution(X, y, alpha: float) -> np.ndarray:
     Minimizes ``1/(2N) ||X w - y||^2 + alpha/2 ||w||^2`` (Goodfellow et al., 2016,
     §7.1.1): ``w = (H + alpha I)^{-1} X^T y / N`` with ``H = X^T X / N``.
     scikit-learn's ``Ridge(alpha=N * alpha, fit_intercept=False)`` gives the same ``w``.
+
+    ``alpha`` is not the ``lam`` of :func:`l2_penalty` (module 06's ``lam * sum W^2``):
+    the penalty ``alpha/2 ||w||^2`` is ``lam ||w||^2`` with ``alpha = 2 * lam``, the same
+    factor 2 as ``weight_decay = 2 * lam``. So ``ridge_solution(X, y, 2 * lam)`` minimizes
+    ``1/(2N) ||X w - y||^2 + lam ||w||^2``. With the data term of ``course.losses.mse``,
+    ``mean((X w - y)^2)``, which has no ``1/2``, ``mse + lam ||w||^2`` is twice that
+    objective with ``lam / 2`` in place of ``lam``: its minimizer is
+    ``ridge_solution(X, y, lam)``.
     """
     X = np.asarray(X, dtype=float)
     n, d = X.shape

@@ -12,25 +12,36 @@ from sklearn.model_selection import KFold
 from tqdm.auto import tqdm
 
 
-def iterate_minibatches(X, y, batch_size: int, rng=None, shuffle: bool = True):
-    """Yield ``(X_batch, y_batch)`` covering every sample once.
+def iterate_minibatches(
+    X, y, batch_size: int, rng=None, shuffle: bool = True, drop_last: bool = False
+):
+    """Yield ``(X_batch, y_batch)`` for one epoch, covering every sample once.
 
     With ``shuffle`` the order is ``rng.permutation(N)`` (one draw per call,
     i.e. per epoch), sliced in order; the last batch keeps the remainder, so an
-    epoch has ``ceil(N / batch_size)`` iterations.
+    epoch has ``ceil(N / batch_size)`` iterations (``N // batch_size`` with
+    ``drop_last``).
 
     Parameters
     ----------
     X : array of shape (N, D)
     y : array whose first axis has length N
-    batch_size : samples per batch (the last may be smaller).
+    batch_size : samples per batch (the last may be smaller unless ``drop_last``).
+    rng : ``numpy.random.Generator`` for the permutation (a fresh one if None).
+    shuffle : draw the order at random; False keeps ``0, ..., N - 1``.
+    drop_last : leave out the last batch when it has fewer than ``batch_size``
+        samples, as PyTorch's ``DataLoader(drop_last=True)``: ``N // batch_size``
+        batches of exactly ``batch_size``, and ``N % batch_size`` samples unused
+        this epoch (the permutation is drawn the same way either way, so another
+        epoch leaves out others).
     """
     n = len(X)
     if shuffle:
         order = (np.random.default_rng() if rng is None else rng).permutation(n)
     else:
         order = np.arange(n)
-    for start in range(0, n, batch_size):
+    stop = n - n % batch_size if drop_last else n
+    for start in range(0, stop, batch_size):
         idx = order[start : start + batch_size]
         yield X[idx], y[idx]
 

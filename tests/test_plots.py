@@ -214,6 +214,20 @@ def test_curve_panels_mark_where_a_curve_diverges():
     assert cross.get_xdata()[0] == 3 and cross.get_ydata()[0] == 40.0
 
 
+def test_curve_panels_start_sets_the_first_x_like_curves():
+    values = [3.0, 2.0, np.inf]
+    for start in (0, 1):
+        fig = plots.curve_panels({"p": {"a": values}}, start=start)
+        xs = list(fig.axes[0].lines[0].get_xdata())
+        assert xs == list(plots.curves({"a": values}, start=start).axes[0].lines[0].get_xdata())
+        assert xs == [start, start + 1, start + 2]
+        assert f"a: inf from epoch {start + 2}" in fig.axes[0].texts[0].get_text()
+        cross = fig.axes[0].lines[1]  # on the last finite point
+        assert cross.get_xdata()[0] == start + 1
+    default = plots.curve_panels({"p": {"a": values}})
+    assert list(default.axes[0].lines[0].get_xdata()) == [1, 2, 3]
+
+
 def test_bayes_opt_steps_two_rows_one_column_per_step():
     from course.tuning import BayesOptStep
 

@@ -121,6 +121,31 @@ def test_ridge_solution_matches_scikit_learn(alpha):
     assert rel_error(ridge_solution(X, y, alpha), expected) < 1e-10
 
 
+@pytest.mark.parametrize("lam", [1e-3, 0.1, 2.0])
+def test_ridge_alpha_is_twice_the_lambda_of_l2_penalty(lam):
+    """The docstring's conversion, against a numerical minimizer of module 06's objectives."""
+    from scipy.optimize import minimize
+
+    from course.losses import mse
+    from course.regularization import ridge_solution
+
+    X, y = _regression(3)
+
+    def objective(w, half):  # data loss (with or without 1/2) + lam * sum W^2, as l2_penalty
+        return mse(y, X @ w) / (2.0 if half else 1.0) + l2_penalty({"W": w}, lam)[0]
+
+    def centred(w, half):  # the gradient by centred differences, no formula
+        return numerical_gradient(lambda v: objective(v, half), w.copy())
+
+    for half, alpha in ((True, 2 * lam), (False, lam)):
+        found = minimize(
+            objective, np.zeros(X.shape[1]), (half,), "BFGS", centred, options={"gtol": 1e-9}
+        )
+        assert rel_error(ridge_solution(X, y, alpha), found.x) < 1e-6
+        wrong = lam if half else 2 * lam
+        assert rel_error(ridge_solution(X, y, wrong), found.x) > 1e-4
+
+
 def test_gradient_descent_path_matches_the_eigenbasis_closed_form():
     from course.regularization import gradient_descent_path
 

@@ -71,6 +71,35 @@ def test_iterate_minibatches_without_shuffle_keeps_the_order():
     assert [b.tolist() for b in batches] == [[0, 1], [2, 3], [4]]
 
 
+@pytest.mark.parametrize(("n", "batch_size"), [(10, 3), (10, 5), (7, 7), (3, 4)])
+def test_iterate_minibatches_drop_last_leaves_out_only_a_short_last_batch(n, batch_size):
+    X = np.arange(2 * n, dtype=float).reshape(n, 2)
+    y = np.arange(n)
+    kept = list(iterate_minibatches(X, y, batch_size, np.random.default_rng(1), drop_last=True))
+    # the oracle: PyTorch's DataLoader(drop_last=True) slices the same permutation into
+    # len // batch_size full batches, https://pytorch.org/docs/stable/data.html
+    order = np.random.default_rng(1).permutation(n)
+    expected = [order[k * batch_size : (k + 1) * batch_size] for k in range(n // batch_size)]
+    assert len(kept) == len(expected) == n // batch_size
+    for (Xb, yb), idx in zip(kept, expected, strict=True):
+        assert np.array_equal(yb, idx) and np.array_equal(Xb, X[idx])
+    everything = list(iterate_minibatches(X, y, batch_size, np.random.default_rng(1)))
+    full = [yb for _, yb in everything if len(yb) == batch_size]
+    assert [yb.tolist() for _, yb in kept] == [yb.tolist() for yb in full]
+    rng_a, rng_b = np.random.default_rng(2), np.random.default_rng(2)
+    list(iterate_minibatches(X, y, batch_size, rng_a, drop_last=True))
+    list(iterate_minibatches(X, y, batch_size, rng_b))
+    assert rng_a.random() == rng_b.random()  # the same draw either way
+
+
+def test_iterate_minibatches_drop_last_defaults_to_false():
+    y = np.arange(5)
+    batches = [yb for _, yb in iterate_minibatches(y[:, None], y, 2, shuffle=False)]
+    dropped = [yb for _, yb in iterate_minibatches(y[:, None], y, 2, shuffle=False, drop_last=True)]
+    assert [b.tolist() for b in batches] == [[0, 1], [2, 3], [4]]
+    assert [b.tolist() for b in dropped] == [[0, 1], [2, 3]]
+
+
 def test_train_history_and_early_stopping_restore():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 3))
