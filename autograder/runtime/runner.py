@@ -192,7 +192,7 @@ class Backend:
 
         if not isinstance(obj, Handle):
             raise AssertionError("the model is plain data, not a scikit-learn estimator")
-        return rebuild(self.session.describe(obj))
+        return rebuild(self.session.describe(obj), root=obj)
 
     def is_fitted(self, obj) -> bool:
 
