@@ -10,18 +10,26 @@ gets submitted, and reports three things:
   here exactly as grading will treat it;
 - which visible checks pass and which fail, with their messages. The repaired notebook runs
   from the top in a fresh kernel, as grading runs it, so a function defined only in a cell that
-  was later deleted, or a cell run out of order, shows up here and not first in the grade;
+  was later deleted, or a cell run out of order, shows up here and not first in the grade. A
+  question (a multiple-choice letter or a number assigned to a variable) shows as answered,
+  never as passed: its visible check reads only the form of the answer;
 - how many hidden checks will run at grading, a number written into the release when it was
   generated. Passing the visible checks never reads as "all tests passed" while hidden checks
   remain.
 
 Nothing here grades: the hidden checks are not in the student's files, and the grade comes
 from the instructor's run.
+
+``nbgrader validate`` in the students' environment runs this check too
+(:func:`use_for_nbgrader_validate`, called by their ``nbgrader_config.py``): nbgrader's own
+validation runs the visible tests only and says "Success!" when they pass.
 """
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 import subprocess
 import textwrap
 from dataclasses import dataclass, field
@@ -31,7 +39,14 @@ import nbformat
 from nbformat import NotebookNode
 
 from course.messages import error_output_line, one_line
-from course.notebooks import CHECK_CELL, EXERCISES, grade_id, is_exercises_name
+from course.notebooks import (
+    CHECK_CELL,
+    EXERCISES,
+    cell_source,
+    grade_id,
+    is_exercises_name,
+    nbgrader_meta,
+)
 from course.submission import preflight
 
 SESSION_ENV = "JPY_SESSION_NAME"
@@ -44,16 +59,47 @@ CELL_TIMEOUT = 60
 UNANSWERED = "NotImplementedError"
 WIDTH = 88
 """Characters per line of the report: a notebook output area's width."""
+DEFINES = re.compile(r"^\s*(?:async\s+def|def|class)\s", re.MULTILINE)
+HOW_TO_RUN = (
+    textwrap.fill(
+        "This check reads the notebook as saved on disk, and here it cannot tell which file that"
+        " is (JupyterLab tells it, plain Python does not). Save the notebook, then run, with the"
+        " path of your notebook:",
+        WIDTH,
+    )
+    + '\n\n    from course.check import check_submission\n    check_submission("exercises.ipynb")'
+)
+VALIDATE_HEADER = (
+    "nbgrader validate runs the course's check, the last cell of the notebook"
+    ' (check_submission("{path}")):'
+)
 
 
 @dataclass
 class Part:
-    """One graded test cell: its id, points, and the message it failed with (or ``None``)."""
+    """One graded test cell: its id, points, and the message it failed with (or ``None``).
+
+    ``question``: the cell grades a value the student assigns (a multiple-choice letter, a
+    number) whose visible check reads only its form; only hidden checks judge it.
+    """
 
     name: str
     points: float
     failure: str | None = None
     hidden: bool = False
+    question: bool = False
+
+    def line(self) -> str:
+        """The part's line in the report: ``[pass]``, ``[FAIL]`` or ``[answered]``."""
+        points = f"{self.points:g} point{'s' if self.points != 1 else ''}"
+        if self.failure is None:
+            if self.question:
+                return f"  [answered] {self.name} ({points}): graded after submission"
+            return f"  [pass] {self.name} ({points})"
+        message = self.failure
+        if message == UNANSWERED:
+            message = "not answered yet (NotImplementedError)"
+        return f"  [FAIL] {self.name} ({points}): {message}"
 
 
 @dataclass
@@ -93,21 +139,24 @@ class CheckReport:
         else:
             lines.append("Grading will accept this notebook as it is.")
         lines.append("")
-        passed = [p for p in self.parts if p.failure is None]
-        lines.append(f"Visible checks: {len(passed)} of {len(self.parts)} graded parts pass.")
-        for part in self.parts:
-            mark = "pass" if part.failure is None else "FAIL"
-            points = f"{part.points:g} point{'s' if part.points != 1 else ''}"
-            message = f": {part.failure}" if part.failure else ""
-            if part.failure == UNANSWERED:
-                message = ": not answered yet (NotImplementedError)"
-            lines.append(f"  [{mark}] {part.name} ({points}){message}")
+        parts = [p for p in self.parts if not p.question]
+        questions = [p for p in self.parts if p.question]
+        passed = sum(p.failure is None for p in parts)
+        visible = f"Visible checks: {passed} of {len(parts)} graded parts pass"
+        if questions:
+            answered = sum(p.failure is None for p in questions)
+            visible += (
+                f"; {answered} of {len(questions)} questions answered (graded after submission)"
+            )
+        lines += textwrap.wrap(f"{visible}.", WIDTH)
+        lines += [part.line() for part in self.parts]
         if self.unanswered:
             lines += textwrap.wrap(f"Not answered yet: {', '.join(self.unanswered)}.", WIDTH)
         lines.append("")
         with_hidden = sum(p.hidden for p in self.parts)
+        kinds = "graded parts and questions" if questions else "graded parts"
         hidden = f"{self.hidden_checks} hidden checks will run at grading" + (
-            f", in {with_hidden} of the {len(self.parts)} graded parts. A part scores only if"
+            f", in {with_hidden} of the {len(self.parts)} {kinds}. A part scores only if"
             " its visible and its hidden checks all pass, so passing here is not a grade."
             if self.hidden_checks
             else "."
@@ -119,18 +168,38 @@ class CheckReport:
 def check_submission(path: str | os.PathLike | None = None) -> None:
     """Check the saved exercises notebook and print what grading will make of it.
 
-    ``path`` defaults to the notebook this kernel belongs to. Outside JupyterLab (no such
-    path), it prints how to run the check. It returns nothing, so the cell shows only the
-    report; :func:`check_notebook` returns it.
+    ``path`` defaults to the notebook this kernel belongs to. Outside JupyterLab (plain
+    Python or IPython: no such path), it prints how to run the check with a path. It returns
+    nothing, so the cell shows only the report; :func:`check_notebook` returns it.
     """
     where = path or os.environ.get(SESSION_ENV)
     if not where:
-        print(
-            "This check reads the saved notebook. Open the notebook in JupyterLab, save it,"
-            " and run this cell there."
-        )
+        print(HOW_TO_RUN)
         return
-    print(check_notebook(Path(where)).text())
+    print(check_notebook(Path(where).expanduser().absolute()).text())
+
+
+def use_for_nbgrader_validate() -> None:
+    """Make ``nbgrader validate NOTEBOOK...`` run this check on each notebook instead.
+
+    The students' ``nbgrader_config.py`` calls this. nbgrader's own validation runs only the
+    visible tests and prints "Success!" when they pass, though hidden checks remain, and it
+    does so even on a notebook grading would repair or reject. nbgrader offers no setting
+    for the command, so its ``start`` is replaced; nothing else of nbgrader changes.
+    """
+    from nbgrader.apps.validateapp import ValidateApp
+
+    ValidateApp.start = validate_with_check
+
+
+def validate_with_check(app) -> None:
+    """``nbgrader validate``'s ``start`` in the students' environment: the check per notebook."""
+    if not app.extra_args:
+        app.fail("Give the notebook to check: nbgrader validate exercises.ipynb")
+    for pattern in app.extra_args:
+        for name in sorted(glob.glob(pattern)) or [pattern]:
+            print(VALIDATE_HEADER.format(path=name))
+            check_submission(name)
 
 
 def check_notebook(path: Path) -> CheckReport:
@@ -202,6 +271,7 @@ def run_visible_checks(
     from nbclient import NotebookClient
 
     hidden = set(release.metadata.get("course", {}).get("hidden_parts", []))
+    questions = question_parts(release) & hidden
     cells = [c for c in notebook.cells if grade_id(c) != CHECK_CELL]
     run = nbformat.v4.new_notebook(cells=cells, metadata=notebook.metadata)
     environ = {k: v for k, v in os.environ.items() if k != SESSION_ENV}
@@ -230,11 +300,29 @@ def run_visible_checks(
                     points=float(meta.get("points", 0)),
                     failure=failure,
                     hidden=meta["grade_id"] in hidden,
+                    question=meta["grade_id"] in questions,
                 )
             )
     for part in report.parts:
         if part.failure is None and not ran_cell(run, part.name):
             part.failure = "did not run (an earlier cell stopped the notebook)"
+
+
+def question_parts(release: NotebookNode) -> set[str]:
+    """The test cells of ``release`` that grade a value, not a function: its questions.
+
+    A test cell grades the answer cell before it; an answer cell that defines no function or
+    class assigns a value (``answer_q1 = "b"``, a number), whose visible check can read only
+    its form: whether it is right is for the hidden checks.
+    """
+    found, answer = set(), None
+    for cell in release.cells:
+        meta = nbgrader_meta(cell)
+        if meta.get("solution"):
+            answer = cell_source(cell) if cell.get("cell_type") == "code" else None
+        elif meta.get("grade") and answer is not None and not DEFINES.search(answer):
+            found.add(meta["grade_id"])
+    return found
 
 
 def ran(cell: NotebookNode) -> bool:

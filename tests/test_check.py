@@ -7,6 +7,7 @@ and runs the check cell's function on it, in this process, as the cell does in t
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -49,9 +50,14 @@ def test_untouched_release_is_accepted_and_nothing_passes(tmp_path: Path) -> Non
     report = check.check_notebook(saved(tmp_path, release_bytes()))
     assert report.rejection is None and report.repairs == [] and report.error is None
     assert report.parts and all(p.failure for p in report.parts)
-    text = report.text()
+    text = " ".join(report.text().split())
+    questions = [p for p in report.parts if p.question]
+    assert [p.name for p in questions] == ["test_answer_q1", "test_answer_q2"]
     assert "Grading will accept this notebook as it is." in text
-    assert f"Visible checks: 0 of {len(report.parts)} graded parts pass." in text
+    assert (
+        f"Visible checks: 0 of {len(report.parts) - 2} graded parts pass; 0 of 2 questions"
+        " answered (graded after submission)." in text
+    )
     assert f"{stamp()['hidden_checks']} hidden checks will run at grading" in text
 
 
@@ -62,8 +68,39 @@ def test_a_full_solution_still_hears_about_hidden_checks(tmp_path: Path) -> None
     text = report.text()
     assert stamp()["hidden_checks"] > 0
     assert f"{stamp()['hidden_checks']} hidden checks will run at grading" in text
-    assert "passing here is not a grade" in text
+    assert "passing here is not a grade" in " ".join(text.split())
     assert "all tests passed" not in text.lower() and "success" not in text.lower()
+    # a multiple-choice answer of the right form is answered, never passed
+    for name in ("test_answer_q1", "test_answer_q2"):
+        assert f"  [answered] {name} (1 point): graded after submission" in text
+        assert f"[pass] {name}" not in text
+    assert "[pass] test_count_parameters (2 points)" in text
+
+
+def test_a_typed_id_is_not_flagged_and_answers_are_not_passes(tmp_path: Path) -> None:
+    """Module 07: an id typed as told is no repair; questions of the right form are answered."""
+    notebook = nbformat.read(REPO / "release" / "07-optimizers" / "exercises.ipynb", as_version=4)
+    answers = {
+        "student_id": 'STUDENT_ID = student_id() or "ada"',
+        "q_iterations": "answer_iterations = 1234",
+        "q_adam_second_step": 'answer_adam_second_step = "b"',
+    }
+    for cell in notebook.cells:
+        cell.source = answers.get(notebooks.grade_id(cell), cell.source)
+    folder = tmp_path / "07-optimizers"
+    folder.mkdir()
+    (folder / "exercises.ipynb").write_text(nbformat.writes(notebook))
+    report = check.check_notebook(folder / "exercises.ipynb")
+    assert report.repairs == [] and report.error is None
+    parts = {p.name: p for p in report.parts}
+    assert parts["test_q_iterations"].question and parts["test_q_adam_second_step"].question
+    assert not parts["test_adam_step"].question and parts["test_adam_step"].failure
+    text = report.text()
+    assert "Grading will accept this notebook as it is." in text
+    assert "[answered] test_q_iterations (1 point): graded after submission" in text
+    assert "[answered] test_q_adam_second_step (1 point): graded after submission" in text
+    assert "0 of 5 graded parts pass; 2 of 2 questions answered" in " ".join(text.split())
+    assert "[pass]" not in text
 
 
 def test_one_right_one_wrong_answer(tmp_path: Path) -> None:
@@ -125,10 +162,25 @@ def test_a_wrong_file_name_is_told(tmp_path: Path) -> None:
     assert renamed.name_problem is None
 
 
-def test_outside_jupyterlab_it_only_explains(monkeypatch, capsys) -> None:
+def test_outside_jupyterlab_it_says_how_to_run_it(monkeypatch, capsys) -> None:
+    """Plain Python or IPython: no session names the notebook, so the check shows the call."""
     monkeypatch.delenv(check.SESSION_ENV, raising=False)
     assert check.check_submission() is None
-    assert "run this cell there" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert 'check_submission("exercises.ipynb")' in printed
+    assert "from course.check import check_submission" in printed
+    assert "Visible checks" not in printed
+
+
+def test_a_relative_path_is_checked_from_the_working_folder(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """``check_submission("exercises.ipynb")`` in the assignment folder, as the hint says."""
+    path = saved(tmp_path, release_bytes())
+    monkeypatch.chdir(path.parent)
+    monkeypatch.delenv(check.SESSION_ENV, raising=False)
+    check.check_submission("exercises.ipynb")
+    assert capsys.readouterr().out.strip() == check.check_notebook(path).text().strip()
 
 
 def test_the_session_path_is_the_saved_notebook(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -150,3 +202,33 @@ def test_every_release_says_how_many_hidden_checks() -> None:
         assert source.count("BEGIN HIDDEN TESTS") >= len(stamped["hidden_parts"])
         cells = json.loads(path.read_text())["cells"]
         assert notebooks.grade_id(cells[-1]) == notebooks.CHECK_CELL
+
+
+@pytest.mark.bundle
+def test_nbgrader_validate_in_the_student_environment_runs_the_check(tmp_path: Path) -> None:
+    """Plain nbgrader says "Success!" when the visible tests pass; the students' runs the check.
+
+    A full solution, so every visible test passes: the one case where nbgrader's validation
+    would print "Success!" although hidden checks remain.
+    """
+    from student_env import student_env
+
+    env = student_env()
+    path = saved(tmp_path, nbformat.writes(exercises(MODULE, "source")).encode())
+    done = subprocess.run(
+        [str(env.bin / "nbgrader"), "validate", path.name],
+        cwd=path.parent,
+        env=env.environ(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    printed = done.stdout + done.stderr
+    assert done.returncode == 0, printed
+    assert "Success!" not in printed
+    assert 'check_submission("exercises.ipynb")' in done.stdout.splitlines()[0]
+    assert "Grading will accept this notebook as it is." in done.stdout
+    assert "[pass] test_count_parameters (2 points)" in done.stdout
+    assert "[answered] test_answer_q1 (1 point): graded after submission" in done.stdout
+    assert f"{stamp()['hidden_checks']} hidden checks will run at grading" in done.stdout
