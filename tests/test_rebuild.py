@@ -360,3 +360,22 @@ def test_a_model_with_a_step_of_your_own_and_a_random_state_gets_full_marks() ->
     full = max_scores("08-practice")
     lost = {k: v for k, v in scores.items() if v < full[k]}
     assert lost == {}, f"lost points on {sorted(lost)}"
+
+
+def test_the_exercise_states_every_cap_and_what_may_be_a_step() -> None:
+    """The release text of 08 says what rebuild() enforces: each cap, the final estimator,
+    the steps of one's own."""
+    import re
+
+    import nbformat
+
+    from autograder.pipeline.coursedir import REPO_ROOT
+
+    notebook = nbformat.read(REPO_ROOT / "release/08-practice/exercises.ipynb", as_version=4)
+    text = " ".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    text = re.sub(r"\s+", " ", re.sub(r"[`*]", "", text))
+    assert f"hidden_layer_sizes at most {MAX_LAYERS} layers of at most {MAX_UNITS} units" in text
+    for name, cap in CAPS.items():
+        assert re.search(rf"\b{name}\b[^;.]*? at most {cap}\b", text), f"{name} <= {cap}"
+    assert "the last step, must be course.estimators.MLPClassifier" in text
+    assert "a transformer class you write yourself in this notebook" in text
