@@ -4,9 +4,11 @@
 from a system Python. nbval runs every ``release/`` notebook in that venv (``make test``,
 ``tests/nbval_course.py``): every lecture without an error, every untouched exercises notebook
 with errors only in the cells tagged ``raises-exception``. Here: those notebooks are the
-bundle's byte for byte, the tags sit only on answer and test cells, nbval's kernel is the
-student venv's, the pins and the Jupyter configuration are a student's, and no solution or
-hidden test is anywhere in the bundle, its wheel included.
+bundle's (the exercises byte for byte, the lectures once the outputs the bundle gives them are
+cleared), the tags sit only on answer and test cells, nbval's kernel is the student venv's,
+the pins and the Jupyter configuration are a student's, and no solution or hidden test is
+anywhere in the bundle, its wheel and the lectures' outputs included. How the bundle runs a
+lecture is checked on one short lecture, and a failing one stops it in one line.
 """
 
 from __future__ import annotations
@@ -22,8 +24,14 @@ import nbformat
 import pytest
 from student_env import StudentEnv, student_env
 
-from autograder.pipeline.bundle import TOP_LEVEL, bundle_leaks, is_grader_file
-from autograder.pipeline.coursedir import load_course
+from autograder.pipeline.bundle import (
+    LECTURE,
+    TOP_LEVEL,
+    bundle_leaks,
+    is_grader_file,
+    run_lecture,
+)
+from autograder.pipeline.coursedir import CourseError, load_course
 
 REPO = Path(__file__).resolve().parent.parent
 MODULES = sorted(p.parent.name for p in (REPO / "release").glob("*/exercises.ipynb"))
@@ -64,13 +72,66 @@ def test_nbval_runs_the_release_in_the_student_environment(env: StudentEnv) -> N
     assert grader == "None"
 
 
+def without_outputs(path: Path) -> str:
+    """The notebook's text with every code cell's outputs and execution count cleared."""
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return nbformat.writes(notebook) + "\n"
+
+
 @pytest.mark.parametrize("module", MODULES)
 def test_bundle_notebooks_are_the_release(env: StudentEnv, module: str) -> None:
-    """Byte for byte: nbval's run of release/ (in the student venv) is a run of the bundle."""
-    for name in ("lecture.ipynb", "exercises.ipynb"):
-        assert (env.bundle / module / name).read_bytes() == (
-            REPO / "release" / module / name
-        ).read_bytes()
+    """nbval's run of release/ (in the student venv) is a run of the bundle: the exercises byte
+    for byte, the lecture byte for byte once the outputs the bundle added are cleared."""
+    release = REPO / "release" / module
+    assert (env.bundle / module / "exercises.ipynb").read_bytes() == (
+        release / "exercises.ipynb"
+    ).read_bytes()
+    assert without_outputs(env.bundle / module / LECTURE) == (release / LECTURE).read_text()
+
+
+def test_a_bundled_lecture_carries_its_figures(tmp_path: Path, monkeypatch) -> None:
+    """run_lecture, as grader bundle runs it, on one short lecture: figures and printed numbers
+    in the notebook, no error, the cells and metadata as released, even from a shell whose
+    MPLBACKEND shows no figures (the Makefile's Agg)."""
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    shutil.copytree(REPO / "release" / "03-losses", tmp_path / "03-losses")
+    lecture = tmp_path / "03-losses" / LECTURE
+    run_lecture(lecture, "03-losses/lecture.ipynb")
+    outputs = [o for c in nbformat.read(lecture, as_version=4).cells for o in c.get("outputs", [])]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 5
+    assert any(o.output_type == "stream" and o.name == "stdout" for o in outputs)
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert without_outputs(lecture) == (REPO / "release" / "03-losses" / LECTURE).read_text()
+
+
+def test_a_failing_lecture_stops_the_bundle_in_one_line(tmp_path: Path) -> None:
+    """A cell that raises, even one tagged raises-exception, and a cell past the time limit are
+    each named in one line, and the notebook is left as it was."""
+    failing = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("x = 1"),
+            nbformat.v4.new_code_cell(
+                "raise ValueError('no data')", metadata={"tags": ["raises-exception"]}
+            ),
+            nbformat.v4.new_code_cell("1 / 0"),
+        ]
+    )
+    slow = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("import time; time.sleep(30)")]
+    )
+    for name, notebook in (("failing", failing), ("slow", slow)):
+        notebook.metadata.kernelspec = {"name": "python3", "display_name": "Python 3"}
+        nbformat.write(notebook, tmp_path / f"{name}.ipynb")
+    before = (tmp_path / "failing.ipynb").read_bytes()
+    with pytest.raises(CourseError) as raised:
+        run_lecture(tmp_path / "failing.ipynb", "09-x/lecture.ipynb")
+    assert str(raised.value) == "09-x/lecture.ipynb: cell 1 raised ValueError: no data"
+    assert (tmp_path / "failing.ipynb").read_bytes() == before
+    with pytest.raises(CourseError, match=r"^09-x/lecture.ipynb: cell 0 ran past 2 s$"):
+        run_lecture(tmp_path / "slow.ipynb", "09-x/lecture.ipynb", timeout=2)
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -203,10 +264,15 @@ def test_the_scan_finds_a_planted_solution(env: StudentEnv, tmp_path: Path) -> N
     notebook.cells[-1].source += "\n" + "\n".join(body)
     nbformat.write(notebook, copy / "02-forward" / "exercises.ipynb")
     (copy / "NOTES.txt").write_text("\n".join(body) + "\n")
+    lecture = nbformat.read(copy / "02-forward" / LECTURE, as_version=4)
+    code = next(c for c in lecture.cells if c.cell_type == "code")
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="\n".join(body))]
+    nbformat.write(lecture, copy / "02-forward" / LECTURE)
     wheel = next(copy.glob("wheels/*.whl"))
     with zipfile.ZipFile(wheel, "a") as archive:
         archive.writestr("autograder/__init__.py", "")
     problems = bundle_leaks(load_course(REPO), copy)
     assert any(p.startswith("02-forward/exercises.ipynb: contains") for p in problems)
     assert any(p.startswith("NOTES.txt: contains") for p in problems)
+    assert any(p.startswith("02-forward/lecture.ipynb: an output contains") for p in problems)
     assert any("holds autograder/__init__.py" in p for p in problems)

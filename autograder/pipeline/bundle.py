@@ -2,7 +2,10 @@
 
 ``grader bundle --out DIR [ASSIGNMENT ...]`` writes:
 
-- ``<assignment>/``: the release folder of each chosen module (lecture and exercises);
+- ``<assignment>/``: the release folder of each chosen module (lecture and exercises), with
+  each lecture run from the top in a fresh kernel (:func:`run_lecture`), so that a student sees
+  its printed numbers and figures before running anything; the repository keeps its notebooks
+  without outputs, and the exercises go out untouched;
 - ``README.md``: the students' README (``autograder/student/README.md``);
 - ``requirements.txt``: every package a student needs, pinned to the version installed here,
   the one the course was tested with;
@@ -16,12 +19,16 @@
 
 Before anything is written, the chosen releases are checked for leaks, and afterwards the
 whole bundle, wheel included, is searched for solution and hidden-test lines
-(:func:`bundle_leaks`). The wheel is built by setuptools through ``pip wheel``, offline.
+(:func:`bundle_leaks`). The wheel is built by setuptools through ``pip wheel``, offline. A
+lecture that raises, or a cell that runs past :data:`LECTURE_CELL_SECONDS`, stops the bundle
+with one line that names the notebook and the cell.
 """
 
 from __future__ import annotations
 
+import copy
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -30,14 +37,19 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from traitlets.config import Config
 
 import course as course_library
 from autograder.pipeline.coursedir import Course, CourseError
 from autograder.pipeline.kit import IGNORED
 from autograder.pipeline.release import release_leaks, secret_lines
-from course.notebooks import EXERCISES
+from course.messages import error_output_line
+from course.notebooks import EXERCISES, read_json
 
 STUDENT = Path(__file__).resolve().parents[1] / "student"
 DISTRIBUTION = "nn-course-student"
@@ -64,13 +76,28 @@ JUPYTER_CONFIG = {
 }
 """Where each file of ``autograder/student/`` goes in the student's environment; the two JSON
 files are installed as ``nn_course_student.json`` so that they load after nbgrader's own."""
+LECTURE = "lecture.ipynb"
+LECTURE_CELL_SECONDS = 300
+"""How long one lecture cell may run when the bundle runs the lectures (each whole lecture
+takes well under a minute on two cores)."""
+LECTURE_KERNEL_ENV = {
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    "PYTHONHASHSEED": "0",
+}
+"""Set for a lecture's kernel: figures shown inline, whatever ``MPLBACKEND`` the instructor's
+shell has (the Makefile exports ``Agg``, which shows none), and string hashing seeded; the
+lectures seed their own random generators."""
 
 
-def bundle(course: Course, assignments: list[str], out: Path) -> list[str]:
+def bundle(
+    course: Course, assignments: list[str], out: Path, *, run_lectures: bool = True
+) -> list[str]:
     """Write the student bundle of ``assignments`` into ``out``; return the leaks found.
 
     The bundle is built in a temporary folder next to ``out`` and moved into place only when
-    no leak was found, so a bundle on disk is always complete and clean.
+    no leak was found, so a bundle on disk is always complete and clean. ``run_lectures=False``
+    ships the lectures as released, without outputs. A lecture that fails raises
+    :class:`CourseError` and nothing is written.
     """
     release_root = course.step_dir("release")
     missing = [a for a in assignments if not course.exercises_path("release", a).is_file()]
@@ -86,7 +113,7 @@ def bundle(course: Course, assignments: list[str], out: Path) -> list[str]:
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
-        write_bundle(course, assignments, partial)
+        write_bundle(course, assignments, partial, run_lectures=run_lectures)
         problems = bundle_leaks(course, partial)
         if not problems:
             if out.exists():
@@ -97,7 +124,9 @@ def bundle(course: Course, assignments: list[str], out: Path) -> list[str]:
     return problems
 
 
-def write_bundle(course: Course, assignments: list[str], out: Path) -> None:
+def write_bundle(
+    course: Course, assignments: list[str], out: Path, *, run_lectures: bool = True
+) -> None:
     """The bundle's files in the folder ``out``."""
     for assignment in assignments:
         shutil.copytree(
@@ -105,6 +134,8 @@ def write_bundle(course: Course, assignments: list[str], out: Path) -> None:
             out / assignment,
             ignore=shutil.ignore_patterns(*IGNORED),
         )
+        if run_lectures and (out / assignment / LECTURE).is_file():
+            run_lecture(out / assignment / LECTURE, f"{assignment}/{LECTURE}")
     pins = resolve_for_students(pinned_requirements(TOP_LEVEL))
     (out / "requirements.txt").write_text(requirements_text(pins), encoding="utf-8")
     wheel = build_wheel(course, assignments, out / "wheels")
@@ -113,6 +144,50 @@ def write_bundle(course: Course, assignments: list[str], out: Path) -> None:
     modules = "\n".join(f"- `{a}/`" for a in assignments)
     readme = readme.replace("{modules}", modules).replace("{wheel}", f"wheels/{wheel.name}")
     (out / "README.md").write_text(readme, encoding="utf-8")
+
+
+def run_lecture(path: Path, label: str, timeout: int = LECTURE_CELL_SECONDS) -> None:
+    """Run the notebook at ``path`` from the top in a fresh kernel and save it with its outputs.
+
+    The kernel is the notebook's kernelspec in this environment, started in the notebook's
+    folder with :data:`LECTURE_KERNEL_ENV`, and talks over local (ipc) sockets. Only the code
+    cells' outputs and execution counts change; the notebook's metadata is kept as released.
+    A cell that raises (tagged ``raises-exception`` or not), runs past ``timeout`` seconds or
+    kills the kernel raises :class:`CourseError` naming ``label`` and the cell (counted from 0).
+    """
+    notebook = nbformat.read(path, as_version=4)
+    released_metadata = copy.deepcopy(notebook.metadata)  # the client adds language_info
+    running = [0]
+
+    def started(cell: nbformat.NotebookNode, cell_index: int) -> None:
+        running[0] = cell_index
+
+    with tempfile.TemporaryDirectory(prefix="lecture-kernel-") as sockets:
+        config = Config()
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = str(Path(sockets) / "kernel")
+        client = NotebookClient(
+            notebook,
+            timeout=timeout,
+            record_timing=False,
+            config=config,
+            on_cell_start=started,
+            resources={"metadata": {"path": str(path.parent)}},
+        )
+        try:
+            client.execute(env={**os.environ, **LECTURE_KERNEL_ENV})
+        except CellTimeoutError:
+            raise CourseError(f"{label}: cell {running[0]} ran past {timeout} s") from None
+        except DeadKernelError:
+            raise CourseError(f"{label}: the kernel died in cell {running[0]}") from None
+        except CellExecutionError:
+            pass  # stated below, from the error output the cell recorded
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                raise CourseError(f"{label}: cell {index} raised {error_output_line(output)}")
+    notebook.metadata = released_metadata
+    nbformat.write(notebook, path)
 
 
 def pinned_requirements(top_level: tuple[str, ...]) -> dict[str, str]:
@@ -300,11 +375,44 @@ def bundle_leaks(course: Course, out: Path) -> list[str]:
                 problems += [f"{label}{p.replace('release/', '', 1)}" for p in found]
         secrets = {s for nb in source.glob(f"*/{EXERCISES}.ipynb") for s in secret_lines(nb)}
         for path in sorted(p for p in [*out.rglob("*"), *unpacked.rglob("*")] if p.is_file()):
-            if path.suffix in (".ipynb", ".whl") or path.parent.name == "course":
+            if path.suffix == ".whl" or path.parent.name == "course":
                 continue
-            lines = {ln.strip() for ln in path.read_text(errors="replace").splitlines()}
-            problems += [f"{path.name}: contains {s!r}" for s in sorted(secrets & lines)]
+            if path.suffix == ".ipynb":  # the cells were checked above; their outputs here
+                lines = output_lines(path)
+                where = f"{path.parent.name}/{path.name}: an output"
+                if lines is None:
+                    problems.append(f"{path.parent.name}/{path.name}: not a readable notebook")
+                    continue
+            else:
+                lines = {ln.strip() for ln in path.read_text(errors="replace").splitlines()}
+                where = f"{path.name}:"
+            problems += [f"{where} contains {s!r}" for s in sorted(secrets & lines)]
     return problems
+
+
+def output_lines(notebook: Path) -> set[str] | None:
+    """The stripped lines of the texts in a notebook's outputs (streams, text data, errors).
+
+    ``None`` when the file cannot be read as a notebook.
+    """
+    data = read_json(notebook)
+    if data is None:
+        return None
+    texts: list[str] = []
+    for cell in data["cells"]:
+        outputs = cell.get("outputs") if isinstance(cell, dict) else None
+        for output in outputs if isinstance(outputs, list) else []:
+            if not isinstance(output, dict):
+                continue
+            shown = output.get("data") if isinstance(output.get("data"), dict) else {}
+            parts = [output.get("text"), output.get("evalue"), output.get("traceback")]
+            parts += [value for kind, value in shown.items() if kind.startswith("text/")]
+            for part in parts:
+                if isinstance(part, str):
+                    texts.append(part)
+                elif isinstance(part, list):
+                    texts += [str(item) for item in part]
+    return {ln.strip() for text in texts for ln in text.splitlines()}
 
 
 def is_grader_file(name: str) -> bool:
