@@ -17,6 +17,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -109,10 +110,10 @@ def test_a_bundled_lecture_carries_its_figures(tmp_path: Path, monkeypatch) -> N
 
 def test_a_failing_lecture_stops_the_bundle_in_one_line(tmp_path: Path) -> None:
     """A cell that raises, even one tagged raises-exception, and a cell past the time limit are
-    each named in one line, and the notebook is left as it was."""
+    each named in one line, and the notebook is left as it was. The kernel is this Python."""
     failing = nbformat.v4.new_notebook(
         cells=[
-            nbformat.v4.new_code_cell("x = 1"),
+            nbformat.v4.new_code_cell(f"import sys\nassert sys.executable == {sys.executable!r}"),
             nbformat.v4.new_code_cell(
                 "raise ValueError('no data')", metadata={"tags": ["raises-exception"]}
             ),

@@ -38,10 +38,14 @@ from importlib import metadata
 from pathlib import Path
 
 import nbformat
+from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from traitlets import default
 from traitlets.config import Config
 
 import course as course_library
@@ -146,12 +150,30 @@ def write_bundle(
     (out / "README.md").write_text(readme, encoding="utf-8")
 
 
+class ThisPythonSpecs(KernelSpecManager):
+    """Kernel specs in which every name is ipykernel's kernel of this Python (as nbval's
+    ``--nbval-current-env``): a lecture runs with the packages the course was tested with,
+    whatever ``python3`` kernelspec a user folder may hold."""
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        return self.kernel_spec_class(resource_dir=RESOURCES, **get_kernel_dict())
+
+
+class LectureKernelManager(AsyncKernelManager):
+    """nbclient's kernel manager with :class:`ThisPythonSpecs`."""
+
+    @default("kernel_spec_manager")
+    def _kernel_spec_manager_default(self) -> KernelSpecManager:
+        return ThisPythonSpecs(data_dir=self.data_dir)
+
+
 def run_lecture(path: Path, label: str, timeout: int = LECTURE_CELL_SECONDS) -> None:
     """Run the notebook at ``path`` from the top in a fresh kernel and save it with its outputs.
 
-    The kernel is the notebook's kernelspec in this environment, started in the notebook's
-    folder with :data:`LECTURE_KERNEL_ENV`, and talks over local (ipc) sockets. Only the code
-    cells' outputs and execution counts change; the notebook's metadata is kept as released.
+    The kernel is ipykernel in this Python (:class:`ThisPythonSpecs`), started in the
+    notebook's folder with :data:`LECTURE_KERNEL_ENV`, and talks over local (ipc) sockets.
+    Only the code cells' outputs and execution counts change; the notebook's metadata is kept
+    as released.
     A cell that raises (tagged ``raises-exception`` or not), runs past ``timeout`` seconds or
     kills the kernel raises :class:`CourseError` naming ``label`` and the cell (counted from 0).
     """
@@ -171,6 +193,7 @@ def run_lecture(path: Path, label: str, timeout: int = LECTURE_CELL_SECONDS) -> 
             timeout=timeout,
             record_timing=False,
             config=config,
+            kernel_manager_class=LectureKernelManager,
             on_cell_start=started,
             resources={"metadata": {"path": str(path.parent)}},
         )
