@@ -14,7 +14,9 @@ assignments with no submission) and ``flags``. Late penalties are recomputed fir
 (:mod:`autograder.pipeline.late`), and manual scores entered since the last look are
 audited. The report shows the flags to review, late work, archived manual grades, the parts
 ranked from hardest (lowest mean share of the points, over real attempts only) to easiest,
-and per assignment the distribution of each part's scores. Nothing a student wrote is
+per assignment the distribution of each part's scores, and the graded functions that are
+alike (:mod:`autograder.pipeline.similarity`: classmates' pairs and copies of the reference,
+side by side, for review only: it changes no score). Nothing a student wrote is
 rendered as HTML: every text is escaped and stripped of control characters
 (:func:`clean_text`), and our pages hold no script.
 """
@@ -32,11 +34,13 @@ from typing import TYPE_CHECKING
 from autograder.pipeline.coursedir import Course
 from autograder.pipeline.gradebook import autograded_path, recorded_results
 from autograder.pipeline.tasks import GRADED, Flag, FlagKind, GradeResult
-from autograder.text import clean_text, csv_text, esc, html_page
+from autograder.text import cap, clean_text, csv_text, esc, esc_block, html_page
 from course.notebooks import cell_source, grade_id, nbgrader_meta, read_json
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+    from autograder.pipeline.similarity import FunctionSimilarity, Match
 
 HARDEST_SHOWN = 5
 PLOT_COLUMNS = 4
@@ -49,7 +53,15 @@ REPORT_CSS = """
 gap:1rem}
 .panel{border:1px solid #ddd;border-radius:6px;padding:.5rem 1rem;min-width:0}
 .panel.wide{grid-column:1/-1}
+.pair{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,420px),1fr));gap:.5rem}
+.pair pre{border:1px solid #ddd;padding:.3rem;margin:0;max-height:30rem;overflow:auto}
+mark{background:#ffe08a}
+summary{cursor:pointer}
 """
+SIMILAR_SHOWN = 20
+"""Matches shown per graded function in the report's similarity section."""
+SIMILAR_CODE_LIMIT = 6_000
+"""Characters of each document shown side by side."""
 
 
 @dataclass
@@ -175,7 +187,7 @@ def export(course: Course, folder: Path) -> tuple[Path, Path]:
         by_student.setdefault(student, []).extend(f"{assignment}: {f}" for f in flags)
     csv_path = write_csv(folder / "grades.csv", book, by_student)
     attempts = real_attempts(course, book)
-    extra = [late_panel(course, book), kept_panel(course)]
+    extra = [late_panel(course, book), kept_panel(course), similarity_panel(course)]
     report_path = write_report(folder, book.parts, book.flags, attempts, extra)
     return csv_path, report_path
 
@@ -245,6 +257,102 @@ def kept_panel(course: Course) -> str:
         "<section class='panel'><h2>Archived manual grades</h2><p class='note'>Entered in "
         f"formgrader on cells the source no longer has; kept, not counted.</p>{body}</section>"
     )
+
+
+def similarity_panel(course: Course) -> str:
+    """Graded functions alike, for review (never for points): per assignment, classmates'
+    pairs and copies of the reference above the threshold, side by side."""
+    from autograder.pipeline import similarity
+
+    sections = []
+    for assignment in course.assignments():
+        graded = autograded_notebooks(course, assignment)
+        source = read_json(course.exercises_path("source", assignment))
+        if not graded or source is None:
+            continue
+        release_path = course.exercises_path("release", assignment)
+        functions = similarity.assignment_similarity(
+            source,
+            graded,
+            read_json(release_path),
+            read_json(release_path.with_name("lecture.ipynb")),
+        )
+        sections.append(similarity_section(assignment, len(graded), functions))
+    body = "".join(sections) or "<p>No graded notebooks.</p>"
+    return (
+        "<section class='panel wide'><h2>Similarity (for review)</h2><p class='note'>Never "
+        "part of a score. Each graded function is compared, with names and layout ignored, "
+        "with the course's reference and the source solution and with every classmate's; "
+        "what the release notebook and the lecture give is not counted. Listed: pairs that "
+        f"have at least {similarity.THRESHOLD:.0%} of one side in common, shared runs "
+        "highlighted. Functions under "
+        f"{similarity.MIN_SIZE} normalized characters are not compared, and short ones only "
+        f"with the course's reference. A high score asks for a look, not a verdict.</p>{body}"
+        "</section>"
+    )
+
+
+def autograded_notebooks(course: Course, assignment: str) -> dict[str, dict]:
+    """The notebooks grading kept for ``assignment``, by student id."""
+    folder = course.step_dir("autograded")
+    found = {}
+    for student in sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []:
+        notebook = read_json(autograded_path(course, assignment, student))
+        if notebook is not None:
+            found[student] = notebook
+    return found
+
+
+def similarity_section(assignment: str, students: int, functions: list[FunctionSimilarity]) -> str:
+    """One assignment's part of the similarity section."""
+    parts = []
+    for function in functions:
+        if not function.matches:
+            continue
+        shown = function.matches[:SIMILAR_SHOWN]
+        more = len(function.matches) - len(shown)
+        rows = "".join(similar_pair(m) for m in shown)
+        if more:
+            rows += f"<p class='note'>{more} more not shown.</p>"
+        note = " (short: compared with the course's reference only)" if function.short else ""
+        parts.append(f"<h4><code>{esc(function.name)}</code>{esc(note)}</h4>{rows}")
+    short = [f.name for f in functions if f.short]
+    listed = (
+        f"<p class='note'>Short, so not compared between classmates: {esc(', '.join(short))}.</p>"
+        if short
+        else ""
+    )
+    found = "".join(parts) or "<p>Nothing above the threshold.</p>"
+    return f"<h3>{esc(assignment)} ({students} notebooks)</h3>{listed}{found}"
+
+
+def similar_pair(match: Match) -> str:
+    """One match: the two sides' shares, then their code side by side, shared runs marked."""
+    left, right = match.shares
+    kind = "reference copy" if match.kind == "reference" else "classmates"
+    summary = (
+        f"{match.score:.0%} {kind}: <b>{esc(match.left)}</b> ({left:.0%} of it shared) and "
+        f"<b>{esc(match.right)}</b> ({right:.0%} of it shared)"
+    )
+    codes = "".join(
+        f"<pre>{marked_code(code, spans)}</pre>"
+        for code, spans in zip((match.left_code, match.right_code), match.spans, strict=True)
+    )
+    return f"<details><summary>{summary}</summary><div class='pair'>{codes}</div></details>"
+
+
+def marked_code(code: str, spans: tuple[tuple[int, int], ...]) -> str:
+    """``code`` escaped, cut to :data:`SIMILAR_CODE_LIMIT`, with ``spans`` in ``<mark>``."""
+    shown = code[:SIMILAR_CODE_LIMIT]
+    out, at = [], 0
+    for start, end in sorted(spans):
+        start, end = max(start, at), min(end, len(shown))
+        if start >= end:
+            continue
+        out += [esc_block(shown[at:start]), f"<mark>{esc_block(shown[start:end])}</mark>"]
+        at = end
+    out.append(esc_block(cap(shown[at:], len(shown) - at, len(code) - at)))
+    return "".join(out)
 
 
 def real_attempts(course: Course, book: GradeTable) -> dict[str, set[str]]:
