@@ -368,3 +368,71 @@ CODEC_BUDGET = {
         )
     ),
 }
+
+
+# -- leftovers: what one student leaves for the next on the same worker ----------------------
+def leftovers(mark: str, sleep_seconds: int) -> dict[str, str]:
+    """Relu cells that leave things behind (``litter``) or look for them (``peek``).
+
+    ``litter`` (a right relu) leaves a 10 MB file named ``mark`` in its kernel's folder, that
+    folder's parent, its working folder and ``/tmp``, takes the permissions off its folders
+    (which stops a grader that runs as the same user), starts ``sleep sleep_seconds`` in a
+    session of its own, binds the abstract unix socket ``mark`` and sets the environment
+    variable ``mark``. ``peek``, graded after it, looks for every one of them and answers
+    wrongly if it finds any; ``peek-control`` inverts that answer, so it scores only if the
+    search saw something: it must lose relu, which shows that ``peek``'s verdict depends on
+    the search. A distinct ``mark`` and ``sleep_seconds`` per test keeps tests that run at the
+    same time from seeing each other's sleeper.
+    """
+    litter = f"""
+import os, socket, subprocess, sys
+_conn = sys.argv[sys.argv.index("-f") + 1]
+_mine = os.path.dirname(_conn)
+for _d in (_mine, os.path.dirname(_mine), os.getcwd(), "/tmp"):
+    try:
+        with open(os.path.join(_d, "{mark}"), "w") as _f:
+            _f.write("x" * 10_000_000)
+    except OSError:
+        pass
+subprocess.Popen(["sleep", "{sleep_seconds}"], start_new_session=True)
+_s = socket.socket(socket.AF_UNIX)
+_s.bind("\\0{mark}")
+_s.listen()
+os.environ["{mark}"] = "1"
+for _d in (os.path.dirname(_mine), _mine, os.getcwd()):
+    try:
+        os.chmod(_d, 0o500)
+    except OSError:
+        pass
+
+
+def relu(z):
+    return np.maximum(z, 0)
+"""
+    peek = f"""
+import glob, os, socket, sys
+_conn = sys.argv[sys.argv.index("-f") + 1]
+_mine = os.path.dirname(_conn)
+_seen = []
+for _d in (_mine, os.path.dirname(_mine), os.getcwd(), "/tmp"):
+    _seen += glob.glob(os.path.join(_d, "**", "{mark}"), recursive=True)
+for _p in os.listdir("/proc"):
+    try:
+        if _p.isdigit() and b"sleep" in open(f"/proc/{{_p}}/cmdline", "rb").read():
+            _seen.append(_p)
+    except OSError:
+        pass
+try:
+    socket.socket(socket.AF_UNIX).connect("\\0{mark}")
+    _seen.append("socket")
+except OSError:
+    pass
+if os.environ.get("{mark}"):
+    _seen.append("environment")
+
+
+def relu(z):
+    return np.maximum(z, 0) if not _seen else np.minimum(z, 0)
+"""
+    control = peek.replace("if not _seen else", "if _seen else")
+    return {"litter": litter, "peek": peek, "peek-control": control}

@@ -12,13 +12,16 @@ and a submission that hangs is killed without stopping the cluster. Start worker
 ``--nthreads 1``, as many ``--nworkers`` as cores, and ``DASK_DISTRIBUTED__WORKER__DAEMON=False``
 (a daemonic process may not start the grading process). Results come back to the
 coordinator, which alone writes the gradebook. Workers need the same repository and
-environment as the coordinator (the course's source travels with the kit).
+environment as the coordinator (the course's source travels with the kit). The kit's folder
+(hidden tests included) and the grading process's scratch are removed when a new kit
+replaces them and when the Dask worker process exits.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import multiprocessing.util
 import tarfile
 import tempfile
 import threading
@@ -37,9 +40,11 @@ from autograder.pipeline.tasks import (
     crashed,
     unsuccessful,
 )
+from autograder.runtime.processes import remove_tree
 
-_pools: dict[str, tuple[Kit, WorkerPool]] = {}
-"""This Dask worker process's grading pool, by kit: one local worker process."""
+_pools: dict[str, tuple[Kit, WorkerPool, Path]] = {}
+"""This Dask worker process's grading pool, by kit: one local worker process, in a folder
+that holds the unpacked kit and the pool's scratch."""
 _lock = threading.Lock()
 DAEMON_HINT = (
     "this Dask worker cannot start grading processes (it is a daemon): start the workers "
@@ -81,19 +86,31 @@ def grade_remotely(
         try:
             if key not in _pools:
                 ensure_tools_on_path()
-                for _, old in _pools.values():
-                    old.close()
-                _pools.clear()
+                close_pools()
                 folder = Path(tempfile.mkdtemp(prefix="grader-dask-"))
                 local = unpack(archive, kit, folder)
-                _pools[key] = (local, WorkerPool(1, folder / "workers", student_timeout, options))
-            local, pool = _pools[key]
+                pool = WorkerPool(1, folder / "workers", student_timeout, options)
+                _pools[key] = (local, pool, folder)
+            local, pool, _ = _pools[key]
             results: list[GradeResult] = []
             pool.start(local, [task])
             pool.finish(results.append)
             return results[0]
         except Exception as exc:
             return crashed(task, exc, " on a Dask worker")
+
+
+def close_pools() -> None:
+    """Stop this process's grading pools and remove their folders (the kit: hidden tests)."""
+    for _, pool, folder in _pools.values():
+        pool.close()
+        remove_tree(str(folder))
+    _pools.clear()
+
+
+# and when this process exits (a Dask worker process is a multiprocessing child: its exit runs
+# multiprocessing's finalizers, not always atexit's)
+multiprocessing.util.Finalize(None, close_pools, exitpriority=10)
 
 
 class DaskPool:

@@ -217,9 +217,14 @@ BASE_OPTIONS = (
 
 
 def hidden_folders(sandbox: Sandbox) -> list[str]:
-    """Folders the kernel must not see: course, repository, home, temporary folders."""
+    """Folders the kernel must not see: course, repository, home, temporary folders.
+
+    One that does not exist has nothing to hide and is left out: a service account's home
+    is often missing (``nobody``'s is ``/nonexistent``), and no mount can be made over it on
+    the read-only root, so the kernel would not start.
+    """
     candidates = [*sandbox.hidden, str(CHECKOUT), str(Path.home()), tempfile.gettempdir()]
-    folders = sorted({os.path.realpath(p) for p in candidates if p} - {"/"})
+    folders = sorted({os.path.realpath(p) for p in candidates if p and os.path.isdir(p)} - {"/"})
     # /tmp is replaced by a private tmpfs anyway; hiding a folder inside a hidden one is moot
     return [
         f
