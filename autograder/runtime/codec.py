@@ -6,24 +6,40 @@ into a JSON tree plus a list of binary buffers; nothing is ever pickled.
 
 What crosses as data: ``None``, ``bool``, ``int``, ``float``, ``complex``, ``str``,
 ``bytes``; NumPy arrays (exactly ``ndarray``) and scalars of bool, integer, float or complex
-dtype, as ``.npy`` read back with ``allow_pickle=False``; lists, tuples, namedtuples and
-dicts with hashable plain keys; NumPy ``Generator``\\ s, by the state of their bit generator.
-Types round-trip exactly (``True`` stays ``bool``, ``np.int64`` stays ``np.int64``, a 0-d
-array stays a 0-d array) and so does aliasing: an object met twice in one message is sent
-once and decoded as one object. Anything else is left to the caller's ``export`` function,
-which turns it into a reference (a handle) and back.
+dtype, as ``.npy`` read back with ``allow_pickle=False``; lists, tuples, namedtuples, dicts
+with hashable plain keys, and the standard library's containers a function may return in
+their place: ``OrderedDict``, ``Counter``, ``defaultdict``, ``deque``, ``set``,
+``frozenset`` and ``types.SimpleNamespace``; NumPy ``Generator``\\ s and legacy
+``RandomState``\\ s, by the state of their bit generator. Only these exact classes cross (a
+subclass of one is not data), and the decoder builds nothing but them: no class or function
+is made or looked up from what a message says.
 
-Tree nodes are short lists whose first item is a tag::
+Types round-trip exactly (``True`` stays ``bool``, ``np.int64`` stays ``np.int64``, an
+``OrderedDict`` stays an ``OrderedDict``, a 0-d array stays a 0-d array) and so does
+aliasing: an object met twice in one message is sent once and decoded as one object. A
+``defaultdict``'s ``default_factory`` crosses by name when it is one of the builtin types of
+``DEFAULT_FACTORIES`` (``list``, ``int``, ``set``, ...); any other factory (a lambda, the
+student's function) crosses as a reference made by ``export``, so that a missing key still
+calls it where it lives. Anything else is left to the caller's ``export`` function, which
+turns it into a reference (a handle) and back.
+
+Tree nodes are short lists whose first item is a tag, each with a fixed number of items
+(``ARITY``)::
 
     N none   b bool   i int (hex)   f float (hex)   c complex   s str   y bytes
-    a array  g NumPy scalar   l list   t tuple   n namedtuple   d dict   r Generator
+    u str holding surrogate code points (UTF-8 bytes with "surrogatepass")
+    a array  g NumPy scalar (both with an optional dtype character, for np.longlong)
+    l list   t tuple   n namedtuple   d dict   O OrderedDict   C Counter
+    F defaultdict   q deque   S set   Z frozenset   v SimpleNamespace
+    r Generator   R RandomState
     @ an object already sent in this message   h/o a reference made by ``export``
     A an argument of the call this message answers (so aliasing with arguments survives)
 
 The other side may be hostile, so decoding one message has a budget, checked before and
 while parsing, and nothing made from a message outlives its :class:`Decoder`:
 
-- **Text**: at most ``MAX_MESSAGE_BYTES`` of data (about 86 MB of ASCII text). Before
+- **Text**: at most ``MAX_MESSAGE_BYTES`` of data (buffers, strs and the text of ints;
+  about 86 MB of ASCII text), checked by the encoder as it writes and by ``loads``. Before
   ``json.loads`` builds anything, a linear scan that skips string literals counts the JSON
   values (at most ``JSON_VALUES_PER_NODE * MAX_NODES``) and the nesting (at most
   ``3 * MAX_DEPTH + 8``): ``json.loads`` never builds more than that.
@@ -32,8 +48,9 @@ while parsing, and nothing made from a message outlives its :class:`Decoder`:
   (``np.asarray`` on nested lists, ``repr``, ``==``) meets more than the budget; a payload
   (str, bytes, int, array data) counts one node per ``PAYLOAD_BYTES_PER_NODE`` bytes.
 - **Depth**: ``MAX_DEPTH`` levels of nodes.
-- **Hashing**: a dict refuses more than ``MAX_EQUAL_HASHES`` keys of one hash, so building
-  it stays linear (Python's dict is quadratic in keys that share a hash).
+- **Hashing**: a dict (of any kind), set or frozenset refuses more than
+  ``MAX_EQUAL_HASHES`` keys of one hash, so building it stays linear (Python's dict and set
+  are quadratic in keys that share a hash).
 - **Buffers**: each is used by one node, and a ``.npy`` header must describe exactly the
   bytes after it, checked before NumPy allocates anything.
 - **Namedtuples**: at most ``MAX_NAMEDTUPLE_CLASSES`` classes per message, of at most
@@ -42,12 +59,12 @@ while parsing, and nothing made from a message outlives its :class:`Decoder`:
 - **Time**: each ``decode`` call stops after ``MAX_DECODE_SECONDS``, or at the decoder's
   ``deadline`` (a ``time.monotonic()`` value) if that comes first.
 
-The costliest messages the budget admits (4,000,000 JSON values spent on generators or on
-memoised lists, or 1,000,000 nodes of references to one array, then ``np.asarray`` of it)
-peak at 374 MB of RSS in the decoding process (``tests/test_codec.py`` measures it in a
-subprocess; a message of generators just past the budget peaks at 417 MB before it is
-refused), and take a few seconds. Honest grading sends at most 137 nodes and 2.6 MB a
-message.
+The costliest messages the budget admits (1,000,000 nodes spent on generators or legacy
+RandomStates, which count what building them costs, or on sets; 4,000,000 JSON values on
+memoised lists, OrderedDicts, defaultdicts or deques; 1,000,000 nodes of references to one
+array, then ``np.asarray`` of it) peak at about 450 MB of RSS in the decoding process
+(``tests/test_codec.py`` measures it in a subprocess), and take a few seconds each. Honest
+grading sends at most 137 nodes and 2.6 MB a message.
 """
 
 from __future__ import annotations
@@ -59,6 +76,8 @@ import json
 import math
 import sys
 import time
+import types
+import warnings
 
 import numpy as np
 
@@ -91,6 +110,77 @@ CHECK_EVERY = 4096  # nodes between two looks at the clock
 SCAN_CHUNK = 2**20  # characters of text the scan of ``loads`` reads at a time
 NUMERIC_KINDS = frozenset("biufc")
 BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+# the dtype characters an array or NumPy scalar may name, beside its .npy dtype string: NumPy
+# has two types for one layout ('q' np.longlong and 'l' np.int64 are both '<i8' on Linux)
+NUMERIC_CHARS = frozenset("?" + np.typecodes["AllInteger"] + np.typecodes["AllFloat"])
+DEFAULT_FACTORIES = {
+    kind.__name__: kind
+    for kind in (
+        list,
+        dict,
+        set,
+        frozenset,
+        tuple,
+        int,
+        float,
+        complex,
+        str,
+        bytes,
+        bool,
+        collections.OrderedDict,
+        collections.Counter,
+        collections.defaultdict,
+        collections.deque,
+    )
+}
+"""The ``default_factory`` values of a ``defaultdict`` that cross by name."""
+CONTAINER_TAGS = {
+    list: "l",
+    dict: "d",
+    collections.OrderedDict: "O",
+    collections.Counter: "C",
+    collections.defaultdict: "F",
+    collections.deque: "q",
+    set: "S",
+    types.SimpleNamespace: "v",
+}
+"""The mutable containers that cross as data, each memoised (an object met again is ``@``)."""
+# What a node costs beyond one, in nodes: the memory an empty deque (a 64-item block, 760
+# bytes) or set (an 8-slot table, 216 bytes) takes, one node per PAYLOAD_BYTES_PER_NODE; and
+# the time building a bit generator takes (30 to 400 us, as a few hundred plain nodes), so that
+# a message admits at most ~3,800 generators, decoded in a few seconds
+EXTRA_NODES = {"q": 5, "S": 1, "Z": 1, "r": 256, "R": 256}
+MAPPINGS = {"d": dict, "O": collections.OrderedDict, "C": collections.Counter}
+ARITY = {
+    "N": (0,),
+    "b": (1,),
+    "i": (1,),
+    "f": (1,),
+    "c": (2,),
+    "s": (1,),
+    "u": (1,),
+    "y": (1,),
+    "a": (2, 3),
+    "g": (1, 2),
+    "l": (2,),
+    "d": (2,),
+    "O": (2,),
+    "C": (2,),
+    "F": (3,),
+    "q": (3,),
+    "S": (2,),
+    "Z": (1,),
+    "v": (2,),
+    "t": (1,),
+    "n": (3,),
+    "r": (3,),
+    "R": (3,),
+    "@": (1,),
+    "A": (1,),
+    "h": (1,),
+    "o": (1,),
+}
+"""The number of items after the tag that each node takes."""
 
 
 class CodecError(ValueError):
@@ -208,15 +298,21 @@ def expanded_weight(obj, limit: int) -> int:
             total += payload_nodes(item.bit_length() // 4)
         elif kind is np.ndarray:
             total += array_weight(item.shape, item.itemsize) - 1
-        elif kind is list or kind is tuple or is_namedtuple(item):
-            if total + len(item) > limit:  # each item counts at least one
+        elif kind is tuple or is_namedtuple(item):
+            if total + tuple.__len__(item) > limit:  # each item counts at least one
                 return limit + 1
-            pending.extend(item if kind is list else tuple.__iter__(item))
-        elif kind is dict:
-            if total + 2 * len(item) > limit:
+            pending.extend(tuple.__iter__(item))
+        elif kind in CONTAINER_TAGS or kind is frozenset:
+            if kind is types.SimpleNamespace:
+                item = vars(item)
+            mapping = isinstance(item, dict)
+            if total + (1 + mapping) * len(item) > limit:  # a key and a value, or an item
                 return limit + 1
-            for key, value in item.items():
-                pending += (key, value)
+            if mapping:
+                for key, value in dict.items(item):
+                    pending += (key, value)
+            else:
+                pending.extend(item)
         if total > limit:
             return limit + 1
     return total
@@ -238,10 +334,14 @@ class Encoder:
     def nodes(self) -> int:
         return self.budget.nodes
 
-    def buffer(self, data: bytes) -> int:
-        self.size += len(data)
+    def grow(self, n_bytes: int) -> None:
+        """Count ``n_bytes`` of data toward ``MAX_MESSAGE_BYTES``."""
+        self.size += n_bytes
         if self.size > MAX_MESSAGE_BYTES:
             raise CodecError(f"the value is larger than {MAX_MESSAGE_BYTES // 2**20} MB")
+
+    def buffer(self, data: bytes) -> int:
+        self.grow(len(data))
         self.buffers.append(data)
         return len(self.buffers) - 1
 
@@ -269,6 +369,7 @@ class Encoder:
             return ["b", int(obj)]
         if kind is int:
             text = hex(obj)
+            self.grow(len(text))
             self.budget.charge(payload_nodes(len(text)))
             return ["i", text]
         if kind is float:
@@ -276,9 +377,7 @@ class Encoder:
         if kind is complex:
             return ["c", obj.real.hex(), obj.imag.hex()]
         if kind is str:
-            self.size += len(obj)
-            self.budget.charge(payload_nodes(len(obj)))
-            return ["s", obj]
+            return self.encode_str(obj)
         if kind is bytes:
             self.budget.charge(payload_nodes(len(obj)))
             return ["y", self.buffer(obj)]
@@ -288,45 +387,86 @@ class Encoder:
                 return ["@", seen]
             index = self.memo[id(obj)]
             self.budget.leaf(index, array_weight(obj.shape, obj.itemsize))
-            return ["a", index, self.buffer(npy_bytes(obj))]
+            return with_char(["a", index, self.buffer(npy_bytes(obj))], obj.dtype)
         if isinstance(obj, np.generic) and type(obj).__module__ == "numpy":
             if is_numeric(obj.dtype):
                 self.budget.charge(payload_nodes(obj.itemsize))
-                return ["g", self.buffer(npy_bytes(np.asarray(obj)))]
-        if kind is list or kind is dict:
+                return with_char(["g", self.buffer(npy_bytes(np.asarray(obj)))], obj.dtype)
+        tag = CONTAINER_TAGS.get(kind)
+        if tag == "v" and not all(type(name) is str for name in vars(obj)):
+            tag = None  # names that are not attribute names: not data
+        if tag is not None:
             seen = self.remember(obj)
             if seen is not None:
                 return ["@", seen]
             index = self.memo[id(obj)]
+            self.budget.charge(EXTRA_NODES.get(tag, 0))
             self.budget.begin(index)
-            if kind is list:
-                node = ["l", index, [self.encode(item, depth + 1) for item in list(obj)]]
-            else:
-                items = [
-                    [self.encode(k, depth + 1), self.encode(v, depth + 1)] for k, v in obj.items()
-                ]
-                node = ["d", index, items]
+            node = [tag, index, *self.contents(obj, tag, depth + 1)]
             self.budget.finish(index)
             return node
         if kind is tuple:
             return ["t", [self.encode(item, depth + 1) for item in obj]]
+        if kind is frozenset:
+            self.budget.charge(EXTRA_NODES["Z"])
+            return ["Z", [self.encode(item, depth + 1) for item in list(obj)]]
         if is_namedtuple(obj):
             fields = [str(f) for f in kind._fields]
             items = [self.encode(item, depth + 1) for item in tuple.__iter__(obj)]
             return ["n", str(kind.__name__), fields, items]
         if kind is np.random.Generator and type(obj.bit_generator).__name__ in BIT_GENERATORS:
-            seen = self.remember(obj)
-            if seen is not None:
-                return ["@", seen]
-            index = self.memo[id(obj)]
-            self.budget.begin(index)
-            state = obj.bit_generator.state
-            node = ["r", index, state["bit_generator"], self.encode(state, depth + 1)]
-            self.budget.finish(index)
-            return node
+            return self.encode_random(obj, "r", obj.bit_generator.state, depth)
+        if kind is np.random.RandomState:
+            state = obj.get_state(legacy=False)
+            if state["bit_generator"] in BIT_GENERATORS:
+                return self.encode_random(obj, "R", state, depth)
         if self.export is not None:
             return self.export(obj)
         raise CodecError(f"a {type(obj).__name__} cannot be sent as data")
+
+    def encode_str(self, text: str) -> list:
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                # JSON would join a pair of surrogate code points into one character
+                data = text.encode("utf-8", "surrogatepass")
+                self.budget.charge(payload_nodes(len(data)))
+                return ["u", self.buffer(data)]
+        self.budget.charge(payload_nodes(len(text)))
+        self.grow(len(text))
+        return ["s", text]
+
+    def contents(self, obj, tag: str, depth: int) -> list:
+        """The items after the index of a container's node (see ``ARITY``)."""
+        if tag in "lqS":
+            items = [self.encode(item, depth) for item in list(obj)]
+            return [obj.maxlen, items] if tag == "q" else [items]
+        head = [self.encode_factory(obj.default_factory, depth)] if tag == "F" else []
+        mapping = vars(obj) if tag == "v" else obj
+        return [*head, [[self.encode(k, depth), self.encode(v, depth)] for k, v in mapping.items()]]
+
+    def encode_factory(self, factory, depth: int) -> list:
+        """A ``default_factory``: None, a builtin type by name, else a reference."""
+        name = next((n for n, f in DEFAULT_FACTORIES.items() if f is factory), None)
+        if factory is None or name is not None:
+            return self.encode(name, depth)
+        self.budget.charge(1)
+        if self.export is None:
+            raise CodecError("a defaultdict whose default_factory is not a builtin type")
+        return self.export(factory)
+
+    def encode_random(self, obj, tag: str, state: dict, depth: int) -> list:
+        """A Generator or RandomState (``tag`` r or R), by the state of its bit generator."""
+        seen = self.remember(obj)
+        if seen is not None:
+            return ["@", seen]
+        index = self.memo[id(obj)]
+        self.budget.charge(EXTRA_NODES[tag])
+        self.budget.begin(index)
+        node = [tag, index, state["bit_generator"], self.encode(state, depth + 1)]
+        self.budget.finish(index)
+        return node
 
 
 class Decoder:
@@ -381,6 +521,12 @@ class Decoder:
         if type(node) is not list or not node or type(node[0]) is not str:
             raise CodecError("a malformed node")
         tag, args = node[0], node[1:]
+        if len(args) not in ARITY.get(tag, ()):
+            if tag in ARITY:
+                raise CodecError(f"a {tag!r} node with {len(args)} items")
+            raise CodecError(f"unknown node {tag[:20]!r}")
+        if tag in EXTRA_NODES:
+            budget.charge(EXTRA_NODES[tag])
         try:
             return self.decode_tagged(tag, args, depth)
         except CodecError:
@@ -393,6 +539,7 @@ class Decoder:
             OverflowError,
             AttributeError,
             RecursionError,
+            Warning,  # raised by NumPy's state setters where warnings are errors
         ) as exc:
             raise CodecError(f"a malformed {tag!r} node: {type(exc).__name__}") from None
 
@@ -400,7 +547,9 @@ class Decoder:
         if tag == "N":
             return None
         if tag == "b":
-            return bool(check(args[0], int))
+            if check(args[0], int) not in (0, 1):
+                raise CodecError("a bool that is neither 0 nor 1")
+            return args[0] == 1
         if tag == "i":
             return int(self.text(args[0]), 16)
         if tag == "f":
@@ -409,32 +558,64 @@ class Decoder:
             return complex(float.fromhex(self.text(args[0])), float.fromhex(self.text(args[1])))
         if tag == "s":
             return self.text(args[0])
-        if tag == "y":
+        if tag == "u" or tag == "y":
             data = self.buffer(args[0])
             self.budget.charge(payload_nodes(len(data)))
-            return bytes(data)
+            return data.decode("utf-8", "surrogatepass") if tag == "u" else bytes(data)
         if tag == "a":
             self.claim(args[0])
-            array = load_npy(self.buffer(args[1]))
+            array = retyped(load_npy(self.buffer(args[1])), args[2:])
             self.memo[args[0]] = array
             self.budget.leaf(args[0], array_weight(array.shape, array.itemsize))
             self.budget.check()  # reading a header takes ~1000 times a plain node
             return array
         if tag == "g":
-            array = load_npy(self.buffer(args[0]))
+            array = retyped(load_npy(self.buffer(args[0])), args[1:])
             if array.ndim != 0:
                 raise CodecError("a NumPy scalar that is not 0-d")
             self.budget.charge(payload_nodes(array.itemsize))
             self.budget.check()
             return array[()]
-        if tag == "l":
-            items = check(args[1], list)
-            out = self.store(args[0], [])
+        if tag == "l" or tag == "q":
+            items = check(args[-1], list)
+            if tag == "l":
+                out = self.store(args[0], [])
+            else:
+                size = deque_maxlen(args[1], len(items))
+                out = self.store(args[0], collections.deque(maxlen=size))
             out.extend(self.decode(item, depth + 1) for item in items)
             self.budget.finish(args[0])
             return out
-        if tag == "d":
-            return self.decode_dict(args, depth)
+        if tag in MAPPINGS:
+            out = self.store(args[0], MAPPINGS[tag]())
+            self.fill(out, args[1], depth)
+            self.budget.finish(args[0])
+            return out
+        if tag == "F":
+            out = self.store(args[0], collections.defaultdict())
+            out.default_factory = self.factory(args[1], depth)
+            self.fill(out, args[2], depth)
+            self.budget.finish(args[0])
+            return out
+        if tag == "v":
+            out = self.store(args[0], types.SimpleNamespace())
+            self.fill(vars(out), args[1], depth, names=True)
+            self.budget.finish(args[0])
+            return out
+        if tag == "S":
+            out = self.store(args[0], set())
+            for count, member in enumerate(self.members(args[1], depth), 1):
+                out.add(member)
+                if len(out) != count:
+                    raise CodecError("a set with a repeated member")
+            self.budget.finish(args[0])
+            return out
+        if tag == "Z":
+            members = list(self.members(args[0], depth))
+            out = frozenset(members)
+            if len(out) != len(members):
+                raise CodecError("a set with a repeated member")
+            return out
         if tag == "t":
             return tuple(self.decode(item, depth + 1) for item in check(args[0], list))
         if tag == "n":
@@ -443,17 +624,8 @@ class Decoder:
             if len(items) != len(kind._fields):
                 raise CodecError("a namedtuple whose items do not match its fields")
             return kind._make([self.decode(item, depth + 1) for item in items])
-        if tag == "r":
-            name = check(args[1], str)
-            if name not in BIT_GENERATORS:
-                raise CodecError(f"unknown bit generator {name!r}")
-            self.claim(args[0])
-            self.budget.begin(args[0])
-            bit_generator = getattr(np.random, name)()
-            bit_generator.state = self.decode(args[2], depth + 1)
-            self.memo[args[0]] = out = np.random.Generator(bit_generator)
-            self.budget.finish(args[0])
-            return out
+        if tag == "r" or tag == "R":
+            return self.decode_random(tag, args, depth)
         if tag == "@":
             if type(args[0]) is not int or args[0] not in self.memo:
                 raise CodecError("a reference to an object not yet sent")
@@ -471,29 +643,70 @@ class Decoder:
             return self.resolve(tag, args[0])
         raise CodecError(f"unknown node {tag!r}")
 
-    def decode_dict(self, args: list, depth: int) -> dict:
-        """A dict, refusing repeated keys and more than ``MAX_EQUAL_HASHES`` keys of one hash.
+    def fill(self, out: dict, pairs, depth: int, names: bool = False) -> None:
+        """Put the ``[key, value]`` node ``pairs`` into ``out``, refusing repeated keys and
+        more than ``MAX_EQUAL_HASHES`` keys of one hash; with ``names``, keys must be str.
 
         Python's dict compares a new key with every key of the same hash it holds, so keys
         chosen to share one hash (``k * (2**61 - 1)`` for ints; tuples of them) make building
         it quadratic. Each key is hashed before it goes in, so refusing costs one pass.
         """
-        pairs = check(args[1], list)
-        out = self.store(args[0], {})
+        pairs = check(pairs, list)
         hashes: dict[int, int] = {}
         for count, pair in enumerate(pairs, 1):
             if type(pair) is not list or len(pair) != 2:
                 raise CodecError("a malformed dict item")
             key = self.decode(pair[0], depth + 1)
-            # counted modulo the hash modulus: an int in [0, modulus) is its own hash, so the
-            # count is free of collisions itself (a tuple's hash may be any 64-bit value)
-            code = hash(key) % sys.hash_info.modulus  # TypeError if it cannot be hashed
-            hashes[code] = hashes.get(code, 0) + 1
-            if hashes[code] > MAX_EQUAL_HASHES:
-                raise CodecError(f"a dict with more than {MAX_EQUAL_HASHES} keys of one hash")
+            if names and type(key) is not str:
+                raise CodecError("a namespace attribute whose name is not a str")
+            count_hash(hashes, key)
             out[key] = self.decode(pair[1], depth + 1)
             if len(out) != count:
                 raise CodecError("a dict with a repeated key")
+
+    def members(self, items, depth: int):
+        """The decoded members of a set, each hashed and counted as a dict's keys are."""
+        hashes: dict[int, int] = {}
+        for item in check(items, list):
+            member = self.decode(item, depth + 1)
+            count_hash(hashes, member)
+            yield member
+
+    def factory(self, node, depth: int):
+        """A ``defaultdict``'s ``default_factory``: none, a builtin type by name, a reference."""
+        if type(node) is not list or not node or node[0] not in ("N", "s", "h", "o"):
+            raise CodecError("a malformed default_factory")
+        factory = self.decode(node, depth + 1)
+        if node[0] == "s":
+            if factory not in DEFAULT_FACTORIES:
+                raise CodecError("a default_factory that is not a builtin type")
+            return DEFAULT_FACTORIES[factory]
+        if factory is not None and not callable(factory):
+            raise CodecError("a default_factory that cannot be called")
+        return factory
+
+    def decode_random(self, tag: str, args: list, depth: int):
+        """A Generator (``r``) or RandomState (``R``) over a listed bit generator, by state.
+
+        NumPy's setters convert what they are given, with a warning where a value is lossy (a
+        complex state): every warning is an error here, so such a state is refused.
+        """
+        name = check(args[1], str)
+        if name not in BIT_GENERATORS:
+            raise CodecError(f"unknown bit generator {name[:20]!r}")
+        self.claim(args[0])
+        self.budget.begin(args[0])
+        bit_generator = getattr(np.random, name)()
+        state = self.decode(args[2], depth + 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            if tag == "r":
+                bit_generator.state = state
+                out = np.random.Generator(bit_generator)
+            else:
+                out = np.random.RandomState(bit_generator)
+                out.set_state(check(state, dict))
+        self.memo[args[0]] = out
         self.budget.finish(args[0])
         return out
 
@@ -555,6 +768,42 @@ def check(value, kind):
     if type(value) is not kind:
         raise CodecError(f"expected {kind.__name__}, got {type(value).__name__}")
     return value
+
+
+def count_hash(hashes: dict[int, int], key) -> None:
+    """Count ``key``'s hash in ``hashes``; ``CodecError`` past ``MAX_EQUAL_HASHES`` of one.
+
+    Counted modulo the hash modulus: an int in [0, modulus) is its own hash, so the count is
+    free of collisions itself (a tuple's hash may be any 64-bit value).
+    """
+    code = hash(key) % sys.hash_info.modulus  # TypeError if it cannot be hashed
+    hashes[code] = hashes.get(code, 0) + 1
+    if hashes[code] > MAX_EQUAL_HASHES:
+        raise CodecError(f"a dict or set with more than {MAX_EQUAL_HASHES} keys of one hash")
+
+
+def deque_maxlen(value, n_items: int) -> int | None:
+    """A deque's ``maxlen`` as sent: none, or a whole number at least its length."""
+    if value is not None and (type(value) is not int or value < n_items):
+        raise CodecError("a deque whose maxlen is not None or at least its length")
+    return value
+
+
+def with_char(node: list, dtype: np.dtype) -> list:
+    """``node`` (a or g) with ``dtype``'s character where its .npy string names another type."""
+    if dtype.char != np.dtype(dtype.str).char:
+        node.append(dtype.char)
+    return node
+
+
+def retyped(array: np.ndarray, extra: list) -> np.ndarray:
+    """``array`` viewed as the dtype character in ``extra`` (at most one), if any."""
+    if not extra:
+        return array
+    char = check(extra[0], str)
+    if len(char) != 1 or char not in NUMERIC_CHARS or np.dtype(char).str != array.dtype.str:
+        raise CodecError("a dtype character that does not match the data")
+    return array.view(np.dtype(char))
 
 
 def is_numeric(dtype: np.dtype) -> bool:
