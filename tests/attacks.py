@@ -239,8 +239,24 @@ REVIEWED = {
     "wrap-ref": "import course.activations as ca\n\ndef relu(z):\n    return ca.relu(z)\n",
     "getattr-ref": "import course.activations as ca\n\ndef relu(z):\n"
     "    return getattr(ca, 're' + 'lu')(z)\n",
+    "loop-ref": "import importlib\n"
+    "for name in ['course.losses', 'course.activations', 'course.layers']:\n"
+    "    mod = importlib.import_module(name)\n"
+    "    if hasattr(mod, 'relu'):\n        relu = getattr(mod, 'relu')\n",
+    "walrus-ref": "import course.activations as ca\n(relu := ca.relu)\n",
+    "globals-update-ref": "import course.activations as ca\nglobals().update(relu=ca.relu)\n",
+    "helper-global-ref": "import course.activations as ca\ndef _install():\n"
+    "    global relu\n    relu = ca.relu\n_install()\n",
+    "partial-ref": "import functools, course.activations as ca\n"
+    "relu = functools.partial(ca.relu)\n",
+    "locate-ref": "import pydoc\nrelu = pydoc.locate('course.activations.relu')\n",
+    "copied-function-ref": "import types, course.activations as ca\n"
+    "relu = types.FunctionType(ca.relu.__code__, ca.relu.__globals__, 'mine')\n",
+    "registry-ref": "from course.layers import activation_forward\n\ndef relu(z):\n"
+    "    return activation_forward(z, 'relu')[0]\n",
 }
-"""Graded functions that use the reference: right answers, held back for review."""
+"""Graded functions that reach the reference, each by another route: right answers, held back
+for review because the reference was observed running during the graded call."""
 
 
 def with_cell(source_nb: nbformat.NotebookNode, grade_id: str, code: str) -> bytes:

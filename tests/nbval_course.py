@@ -17,10 +17,11 @@ nbval runs every code cell of a notebook in one fresh kernel and fails a cell th
   cannot race for a TCP port;
 - runs the ``release/`` notebooks in the students' environment: the bundle ``grader bundle``
   writes, installed into a fresh venv as its README says (``tests/student_env.py``, built on
-  first use and shared). Those notebooks are the bundle's byte for byte
-  (``tests/test_bundle.py``), so this one run is both nbval's check of the release and the
-  check that every lecture runs, and every untouched exercises notebook raises only in its
-  answer and test cells, where students run them.
+  first use and shared, from a bundle made without running the lectures). Those notebooks
+  are the bundle's byte for byte, and a bundle's run lectures equal them once their outputs
+  are cleared (``tests/test_bundle.py``), so this one run is both nbval's check of the
+  release and the check that every lecture runs, and every untouched exercises notebook
+  raises only in its answer and test cells, where students run them.
 """
 
 from __future__ import annotations

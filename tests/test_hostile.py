@@ -18,8 +18,9 @@ construction; each class is tried with submissions of our own (``tests/attacks.p
   student, writing the gradebook or outside, planting symlinks, replacing the kernel's
   connection file, filling the disk, exiting, looping, exhausting memory.
 
-The only static rule, a graded function that uses the reference, holds back that function's
-points for review. Honest students in the same run score exactly as in a clean run.
+A graded function observed running the ``course`` reference of its own name, by any route
+(``REVIEWED``), has its test cells held for review; code that reaches for the observer holds
+every cell (``BLINDING``). Honest students in the same run score exactly as in a clean run.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ from support import (
 )
 
 from autograder import samples
-from autograder.runtime.codec import Decoder, encode
+from autograder.runtime.codec import Decoder, Encoder
 from autograder.runtime.kernel import KernelSession, Limits
 from autograder.runtime.runner import Runner, helper_names
 from course.messages import one_line
@@ -116,7 +117,13 @@ def test_attack_gains_nothing(hostile_run, student: str) -> None:
     assert all(found["scores"][k] <= v for k, v in CHEATED.items()), found
     if student in RESULT_OBJECTS or student.startswith("patch-"):
         assert found["scores"] == CHEATED, found
-    assert not any(f.startswith("review: ") for f in found["flags"]), found
+    held = any(f.startswith("review: ") for f in found["flags"])
+    assert held == (student in BLINDING), found
+
+
+BLINDING = {"frames", *BOUNDARY}
+"""Attacks that reach for what observes the graded calls (frames, the grader's agent): besides
+gaining nothing, they are held for review, by the static tripwire or by a missing report."""
 
 
 def test_always_equal_answer_scores_nothing(hostile_run) -> None:
@@ -261,11 +268,14 @@ class NoKernel:
         return {}
 
 
-def failure_of(test: str) -> str | None:
-    """What the runner tells the student of the test cell ``test``, run here without a kernel."""
+def failure_of(test: str, scrub: bool = True) -> str | None:
+    """What the runner tells the student of the test cell ``test``, run here without a kernel
+    (with ``scrub=False``, as it would without scrubbing: the control)."""
     runner = Runner(helpers_source(test), new_session=NoKernel)
     runner.base = {"__name__": "__main__", "__builtins__": __builtins__}
     runner.kernel = NoKernel
+    if not scrub:
+        runner.scrub = str
     return runner.run_test("test_kfold_score")
 
 
@@ -301,13 +311,12 @@ def test_scrub_takes_helper_names_out_of_python_s_own_messages() -> None:
     assert runner.scrub(other_words) == other_words
 
 
-@pytest.mark.parametrize(
-    "line",
-    ["_knn(1, 2)", "Memorizer().fit([1])", "Spy().peek", "raise ValueError(f'{Spy.log} {_knn}')"],
-)
-def test_a_failing_test_cell_tells_the_student_no_helper_name(line: str) -> None:
-    failure = failure_of(f"{HELPERS}\n{line}\n")
-    assert failure is not None and not HELPER_NAME.search(failure), failure
+def test_a_failing_test_cell_tells_the_student_no_helper_name() -> None:
+    assert HELPER_NAME.search(failure_of(f"{HELPERS}\n_knn(1, 2)\n", scrub=False))  # control
+    lines = ["_knn(1, 2)", "Memorizer().fit([1])", "Spy().peek", "raise ValueError(f'{Spy.log}')"]
+    for line in lines:
+        failure = failure_of(f"{HELPERS}\n{line}\n")
+        assert failure is not None and not HELPER_NAME.search(failure), failure
 
 
 @pytest.mark.xfail(
@@ -326,22 +335,26 @@ def test_a_callback_error_reaches_the_kernel_without_helper_names(tmp_path: Path
     runner = Runner(helpers_source(), new_session=NoKernel)
     helpers: dict = {}
     exec(HELPERS, helpers)
-    session = KernelSession(tmp_path, Limits())
-    session.scrub = runner.scrub
-    sent: list[dict] = []
-    session.send = lambda message, values, roles=None: sent.append(message)
     calls = [
-        (helpers["Memorizer"], "call", [1]),
+        (helpers["Memorizer"], "call", [1]),  # Memorizer.__init__() takes 1 positional ...
         (helpers["_knn"], "call", [1, 2]),
         (helpers["Memorizer"](), "getattr", []),  # no attribute 'peek'
         (helpers["Spy"](), "call", []),  # not callable
     ]
-    for target, kind, args in calls:
-        (_, tid) = session.export(target)
-        tree, buffers = encode(args)
-        message = {"target": tid, "kind": kind, "name": "peek", "args": tree}
-        message["kwargs"] = encode({})[0]
-        session.run_callback(message, Decoder(buffers, session.resolve))
-    assert [m["op"] for m in sent] == ["raise"] * len(calls)
-    for message in sent:
-        assert not HELPER_NAME.search(message["text"]), message
+
+    def told(scrub) -> list[str]:
+        session = KernelSession(tmp_path, Limits())
+        session.scrub = scrub
+        sent: list[dict] = []
+        session.send = lambda message, values, roles=None: sent.append(message)
+        for target, kind, args in calls:
+            (_, tid) = session.export(target)
+            encoder = Encoder()  # one message: args and kwargs share its memo
+            message = {"target": tid, "kind": kind, "name": "peek"}
+            message |= {"args": encoder.encode(args), "kwargs": encoder.encode({})}
+            session.run_callback(message, Decoder(encoder.buffers, session.resolve))
+        assert [m["op"] for m in sent] == ["raise"] * len(calls)
+        return [m["text"] for m in sent]
+
+    assert sum(bool(HELPER_NAME.search(t)) for t in told(str)) == 3  # the control: unscrubbed
+    assert not any(HELPER_NAME.search(t) for t in told(runner.scrub)), told(runner.scrub)

@@ -1,5 +1,6 @@
-"""The one static rule: a graded function that uses the reference (or a named equivalent, or
-reflection) holds back the points of its own test cells for review; all else is free."""
+"""The one static rule left: code that reaches for what watches the graded calls holds back the
+notebook's points for review. Everything else a student writes is free: whether a graded
+function used the reference is observed while it runs (tests/test_observation.py)."""
 
 import nbformat
 import pytest
@@ -51,6 +52,7 @@ def submission(*answers: str, extra: str = "") -> nbformat.NotebookNode:
 
 OWN_SIGMOID = "def sigmoid(z):\n    return 0.5 * (1 + np.tanh(z / 2))"
 OWN_RELU = "def relu(z):\n    return z * (z > 0)"
+ALL_TESTS = ("test_sigmoid", "test_relu", "test_relu_more")
 
 
 def test_each_function_maps_to_the_tests_that_follow_it():
@@ -60,60 +62,90 @@ def test_each_function_maps_to_the_tests_that_follow_it():
     }
 
 
-@pytest.mark.parametrize(
-    "scratch",
-    [
-        "%timeit np.zeros(3)\n%matplotlib inline",
-        "import warnings, sys, os, importlib\nhelp(np.maximum)",
-        "import course.activations as ca\nx = ca.sigmoid(np.zeros(3))\ninput = 3",
-        "exec('print(1)')\nglobals()['W'] = 1\nnp.allclose = lambda *a: True",
-        "from scipy.special import expit\nexpit(0.0)",
-    ],
-)
-def test_scratch_code_outside_graded_functions_is_free(scratch: str):
+HONEST = [
+    "%timeit np.zeros(3)\n%matplotlib inline\n%load_ext autoreload\n%autoreload 2",
+    "import warnings, sys, os, importlib, inspect\nhelp(np.maximum)\nimport gc\ngc.collect()",
+    "import course.activations as ca\nx = ca.sigmoid(np.zeros(3))\ninput = 3",
+    "exec('print(1)')\nglobals()['W'] = 1\nnp.allclose = lambda *a: True",
+    "from scipy.special import expit\nexpit(0.0)",
+    "import inspect, course.activations\nprint(inspect.getsource(course.activations.sigmoid))",
+    "from course.activations import sigmoid, tanh\nsigmoid(0.0)",
+    "import course.activations\ndef sigmoid(z):\n    return getattr(course.activations, 'tanh')(z)",
+    "def relu(z):\n    f = globals()['np'].maximum\n    return f(z, 0)",
+    "for name in ['a', 'b']:\n    globals()[name] = vars(np)['zeros'](2)",
+    "import importlib\nlayers = importlib.import_module('course.layers')\nprint(sys.version)",
+    "class Frame:\n    back = 1\nframe = Frame()\nmonitoring = True\nprofile = 'x'",
+    "import re\npattern = re.compile(r'\\d+')\nmodel = {'trace': 1, 'closure': 2}",
+]
+
+
+@pytest.mark.parametrize("scratch", HONEST)
+def test_honest_code_anywhere_is_free(scratch: str):
     assert integrity.findings(submission(OWN_SIGMOID, OWN_RELU, extra=scratch), reference()) == []
+    assert integrity.findings(submission(scratch, OWN_RELU), reference()) == []
 
 
-def test_honest_helpers_with_any_names_are_free():
-    answer = "def _pos(v):\n    return v > 0\n\ndef relu(z):\n    return np.where(_pos(z), z, 0.0)"
-    assert integrity.findings(submission(OWN_SIGMOID, answer), reference()) == []
+TAMPERING = [
+    ("import sys\nsys.setprofile(None)", "setprofile"),
+    ("import sys as s\ns.settrace(lambda *a: None)", "settrace"),
+    ("import threading\nthreading.setprofile(None)", "setprofile"),
+    ("hook = __import__('sys').getprofile()", "getprofile"),
+    ("import _thread\n_thread.start_new_thread(print, ())", "_thread"),
+    ("from _thread import start_new_thread", "_thread"),
+    ("import ctypes", "ctypes"),
+    ("import gc\nobjs = gc.get_objects()", "get_objects"),
+    ("from gc import get_referrers as g", "get_referrers"),
+    ("import sys\nsys.modules['_grader_agent'].AGENT = None", "_grader_agent"),
+    ("import sys\nf = sys._getframe(1)", "_getframe"),
+    ("import inspect\nf = inspect.currentframe().f_back", "currentframe"),
+    ("hook = some.__closure__[0].cell_contents", "__closure__"),
+    ("import runpy\nrunpy.run_path('x.py')", "runpy"),
+    ("import inspect, course.losses as L\nexec(inspect.getsource(L.mse))", "re-executes"),
+    (
+        "import course.losses as L\nexec(compile(open(L.__file__).read(), 'f', 'exec'))",
+        "re-executes",
+    ),
+    ("name = 'f_' + 'back'\nx = getattr(frame, 'f_locals')", "f_locals"),
+]
 
 
-@pytest.mark.parametrize(
-    ("sigmoid", "reason"),
-    [
-        ("from course.activations import sigmoid", "binds `sigmoid`"),
-        ("import course.activations as A\nsigmoid = A.sigmoid", "binds `sigmoid`"),
-        ("import course.activations as A\ndef sigmoid(z):\n    return A.sigmoid(z)", "uses"),
-        ("def sigmoid(z):\n    from course import activations\n    return activations.sigmoid(z)",
-         "uses"),
-        ("def sigmoid(z):\n    return ACTIVATIONS['sigmoid'].forward(z)", "takes `sigmoid`"),
-        ("from scipy.special import expit\ndef sigmoid(z):\n    return expit(z)", "equivalent"),
-        ("import scipy.special as sp\ndef sigmoid(z):\n    return sp.expit(z)", "equivalent"),
-        ("import course.activations as A\ndef h(z):\n    return A.sigmoid(z)\n"
-         "def sigmoid(z):\n    return h(z)", "uses"),
-        ("import course.activations as A\ndef sigmoid(z):\n"
-         "    return getattr(A, 'sig' + 'moid')(z)",
-         "computed name"),
-        ("import sys\ndef sigmoid(z):\n    return sys.modules['course.activations'].sigmoid(z)",
-         "reflection"),
-        ("def sigmoid(z):\n    return eval('1 / (1 + np.exp(-z))')", "reflection"),
-        ("def sigmoid(z):\n    import inspect\n    return inspect.currentframe()", "reflection"),
-    ],
-)  # fmt: skip
-def test_the_reference_or_reflection_holds_back_only_that_function(sigmoid: str, reason: str):
-    findings = integrity.findings(submission(sigmoid, OWN_RELU), reference())
-    assert findings, sigmoid
-    assert {f.function for f in findings} == {"sigmoid"}
-    assert all(f.tests == ("test_sigmoid",) for f in findings)
-    assert any(reason in f.reason for f in findings), [str(f) for f in findings]
+@pytest.mark.parametrize(("code", "word"), TAMPERING)
+def test_reaching_for_the_watch_holds_back_every_test(code: str, word: str):
+    for nb in (submission(OWN_SIGMOID, OWN_RELU, extra=code), submission(code, OWN_RELU)):
+        found = integrity.findings(nb, reference())
+        assert found, code
+        assert all(f.tests == ALL_TESTS for f in found)
+        assert any(word in str(f) for f in found), [str(f) for f in found]
 
 
 def test_a_finding_quotes_its_line():
-    sigmoid = "import course.activations as A\ndef sigmoid(z):\n    return A.sigmoid(z)"
-    (finding,) = integrity.findings(submission(sigmoid, OWN_RELU), reference())
-    assert "return A.sigmoid(z)" in str(finding)
+    code = "x = 1\nimport sys\nsys.setprofile(None)  # silence"
+    (finding,) = integrity.findings(submission(OWN_SIGMOID, OWN_RELU, extra=code), reference())
+    assert "sys.setprofile(None)  # silence" in str(finding)
 
 
 def test_code_that_does_not_parse_is_left_to_its_tests():
     assert integrity.findings(submission("def sigmoid(z:\n", OWN_RELU), reference()) == []
+
+
+def honest_notebooks():
+    """Every source solution and every correct solution of the fairness suite, by name."""
+    from support import TESTS, apply_solution, specs
+
+    for module, solutions in specs("fairness").items():
+        path = TESTS.parent / "source" / module / "exercises.ipynb"
+        source = nbformat.read(path, as_version=4)
+        yield f"{module}-source", source, source
+        for i, solution in enumerate(solutions):
+            made = apply_solution(nbformat.read(path, as_version=4), solution)
+            yield f"{module}-{i}", made, source
+
+
+def test_no_honest_solution_trips_the_rule():
+    """The rule's false positives on honest code stay at zero (no grading needed)."""
+    tripped = {
+        name: [str(f) for f in integrity.findings(nb, reference)]
+        for name, nb, reference in honest_notebooks()
+    }
+    assert {k: v for k, v in tripped.items() if v} == {}
+    assert len(tripped) >= 40

@@ -51,7 +51,7 @@ MOODLE_ROSTER = (
     "Bad,Mail,bad,not-an-address\n"
 )
 PLAIN_ROSTER = "id,first name,last name\ngus,Gus,Grissom\nhal,Hal,Jordan\n"
-REFLECTION = "return getattr(np, 'max' + 'imum')(z, 0.0)"
+REFLECTION = "return getattr(__import__('course.activations').activations, 're' + 'lu')(z)"
 
 
 def run(course: Path, *args: str, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess:
@@ -69,7 +69,7 @@ def source_bytes(course: Path, assignment: str = ASSIGNMENT, edit=None) -> bytes
 
 
 def reflective(nb) -> None:
-    """A correct relu that computes a name (the review rule holds its points)."""
+    """A relu that reaches the reference by a computed name: observed, its points are held."""
     cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "relu")
     cell.source = f"def relu(z):\n    {REFLECTION}"
 

@@ -1,12 +1,13 @@
 """Points held back for the instructor's review, and flags that explain them.
 
-Before a submission runs, :func:`integrity_flags` applies the one static rule of
-:mod:`autograder.pipeline.integrity` (read from the instructor's source notebook): a graded
-function that uses the ``course`` reference of its name, a named library equivalent or
-reflection. Each finding becomes a :attr:`~FlagKind.REVIEW` flag naming the test cells of
-that function. After the run, :func:`withhold` records those cells as 0 and says, in a
-:attr:`~FlagKind.WITHHELD` flag, how many points they earned, so a reviewer who clears the
-student can restore them. Every other cell keeps its score.
+While a submission is graded, the kernel's observer reports which ``course`` functions ran
+during each graded call (``autograder.runtime.agent.Observer``): the runner holds a test cell
+whose graded function reached the reference of its own name, or whose call could not be
+watched, with a :attr:`~FlagKind.REVIEW` flag naming that cell. Before the run,
+:func:`integrity_flags` adds the one static rule left (:mod:`autograder.pipeline.integrity`:
+code that reaches for the observer). After the run, :func:`withhold` records the held cells
+as 0 and says, in a :attr:`~FlagKind.WITHHELD` flag, how many points they earned, so a
+reviewer who clears the student can restore them. Every other cell keeps its score.
 """
 
 from __future__ import annotations

@@ -100,6 +100,11 @@ def outcome_flags(outcome: Outcome) -> list[Flag]:
         Flag(FlagKind.MISSING, f"test cell {gid} was not in the notebook")
         for gid in outcome.missing_tests
     ]
+    flags += [
+        Flag(FlagKind.REVIEW, text, (gid,))
+        for gid, texts in outcome.held.items()
+        for text in texts
+    ]
     return flags
 
 

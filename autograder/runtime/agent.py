@@ -15,8 +15,11 @@ may call back an object of the grading process (``callback``): the agent asks fo
 result the same way and returns it.
 """
 
+import linecache
+import os
 import random
 import sys
+import threading
 import traceback
 import warnings
 
@@ -27,6 +30,251 @@ if "Encoder" not in globals():  # imported in the grading process; the kernel ha
 
 MAX_ERROR_TEXT = 2000
 WARNINGS_KEPT = 20
+OBSERVED_OPS = frozenset({"call", "getattr", "len", "iter", "next", "getitem", "describe"})
+"""Requests that run the student's code, and so are watched by the :class:`Observer`."""
+MAX_SEEN = 200
+MAX_LINE = 200
+
+
+class Observer:
+    """Watches which ``course`` functions run while the student's code answers a request.
+
+    A profile hook (``sys.setprofile``, and ``threading.setprofile`` for every thread started
+    after the kernel booted) sees each Python function that starts. A function whose code
+    comes from a file of the ``course`` package, or from a library function the instructor
+    names as an equivalent (:meth:`watch`), is noted by name with the student's line that
+    called it, however it was reached: by name, alias, ``getattr``, ``importlib``, a
+    registry, a copy of the function object, a ``functools.partial``, or another ``course``
+    function that calls it. So is what would blind the hook: setting or clearing profile and
+    trace hooks, walking the garbage collector's objects, reloading a module, starting a
+    process or a raw thread; a thread the hook cannot watch that ran, and a child process
+    that used the processor, while the request was served.
+
+    The grading process decides from this report which points to hold for review. Like the
+    rest of the agent it runs in the student's kernel and could be forged by code that
+    rewrites it; the grader's static rule (``autograder.pipeline.integrity``) flags code
+    that reaches for it, and a missing report is itself held.
+    """
+
+    def __init__(self) -> None:
+        import course
+
+        folder = os.path.dirname(os.path.abspath(course.__file__))
+        self.files = set()
+        for root, _dirs, names in os.walk(folder):
+            self.files.update(os.path.join(root, n) for n in names if n.endswith(".py"))
+        self.files.update(os.path.abspath(m.__file__) for m in list(sys.modules.values())
+                          if getattr(m, "__name__", "").startswith("course")
+                          and getattr(m, "__file__", None))  # fmt: skip
+        self.course_files = frozenset(self.files)
+        self.equivalents = {}  # id(code) -> graded name it stands for
+        self.places = {}  # (file, first line) -> graded name, for copies of those codes
+        self.seen = {}  # name -> the student's line that called it
+        self.done = set()  # ids of the codes already noted during this request
+        self.alarms = []
+        self.active = False
+        self.registered = {}  # ident of a thread that carries the hook -> its first frame
+        self.tasks = [threading.get_native_id()]  # native ids: the boot thread and those
+        self.baseline = set(sys._current_frames())
+        self.blinding = self.blinding_functions()
+        self.blinding_codes = self.blinding_python_functions()
+        self.hook = self.make_hook()
+        threading.setprofile(self.thread_start)
+
+    # -- what to watch -----------------------------------------------------------------
+    def watch(self, equivalents):
+        """Also watch library functions that stand for a graded name: ``{name: [dotted]}``."""
+        import importlib
+
+        for name, paths in equivalents.items():
+            for path in paths:
+                module, _, attr = str(path).rpartition(".")
+                try:
+                    code = getattr(importlib.import_module(module), attr).__code__
+                except Exception:  # a builtin or ufunc: no Python code to watch
+                    continue
+                self.equivalents[id(code)] = str(name)
+                self.places[(code.co_filename, code.co_firstlineno)] = str(name)
+                self.files.add(code.co_filename)
+
+    @staticmethod
+    def blinding_functions():
+        import gc
+
+        named = {
+            "sys.setprofile": sys.setprofile,
+            "sys.settrace": sys.settrace,
+            "gc.get_objects": gc.get_objects,
+            "gc.get_referrers": gc.get_referrers,
+            "gc.get_referents": gc.get_referents,
+        }
+        import _thread
+
+        named["_thread.start_new_thread"] = _thread.start_new_thread
+        for name in ("fork", "forkpty", "posix_spawn", "posix_spawnp", "system", "execv",
+                     "execve", "spawnv", "spawnve"):  # fmt: skip
+            if hasattr(os, name):
+                named[f"os.{name}"] = getattr(os, name)
+        try:
+            import _posixsubprocess
+
+            named["subprocess"] = _posixsubprocess.fork_exec
+        except ImportError:
+            pass
+        return {id(f): (f, text) for text, f in named.items()}
+
+    @staticmethod
+    def blinding_python_functions():
+        import importlib
+
+        named = {
+            "threading.setprofile": threading.setprofile,
+            "threading.settrace": threading.settrace,
+            "importlib.reload": importlib.reload,
+        }
+        return {id(f.__code__): (f.__code__, text) for text, f in named.items()}
+
+    # -- the hook ----------------------------------------------------------------------
+    def make_hook(self):
+        files, blinding, blinding_codes = self.files, self.blinding, self.blinding_codes
+        note, alarm, done = self.note, self.alarm, self.done
+        # where the observer clears its hook, and where threading starts a thread (which
+        # then carries the hook: ``thread_start``)
+        own = (Observer.end.__code__, threading.Thread.start.__code__)
+
+        def hook(frame, event, arg):
+            if event == "call":
+                code = frame.f_code
+                if code.co_filename in files and id(code) not in done:
+                    note(frame, code)
+                elif id(code) in blinding_codes:
+                    alarm(f"called {blinding_codes[id(code)][1]}", frame.f_back)
+            elif event == "c_call" and id(arg) in blinding and frame.f_code not in own:
+                alarm(f"called {blinding[id(arg)][1]}", frame)
+            return None
+
+        return hook
+
+    def thread_start(self, frame, event, arg):
+        """The first event of a thread started after boot: carry the hook from now on."""
+        self.registered[threading.get_ident()] = id(bottom(frame))
+        self.tasks.append(threading.get_native_id())
+        sys.setprofile(self.thread_hook)
+        self.thread_hook(frame, event, arg)
+
+    def thread_hook(self, frame, event, arg):
+        if self.active:
+            self.hook(frame, event, arg)
+        elif event == "c_call" and id(arg) in self.blinding:
+            self.alarm(f"a thread called {self.blinding[id(arg)][1]}", frame)
+
+    def note(self, frame, code):
+        self.done.add(id(code))
+        name = self.equivalents.get(id(code))
+        if name is None:
+            name = self.places.get((code.co_filename, code.co_firstlineno))
+        if name is None:
+            if code.co_filename not in self.course_files:  # a library's other functions
+                return
+            name = code.co_qualname
+            if "<" in name:  # a lambda, comprehension or local function of the reference
+                return
+        if name in self.seen or len(self.seen) >= MAX_SEEN:
+            return
+        self.seen[name] = caller_line(frame.f_back, self.files)
+
+    def alarm(self, text, frame):
+        if len(self.alarms) < MAX_SEEN:
+            self.alarms.append(f"{text} ({caller_line(frame, self.files)})")
+
+    # -- one request -------------------------------------------------------------------
+    def begin(self):
+        self.seen.clear()
+        self.done.clear()
+        self.active = True
+        self.threads = self.thread_positions()
+        self.helpers = helper_cpu(self.tasks)
+        threading.setprofile(self.thread_start)  # again: a scratch cell may have cleared it
+        sys.setprofile(self.hook)
+
+    def end(self):
+        intact = sys.getprofile() is self.hook
+        sys.setprofile(None)
+        self.active = False
+        if not intact:
+            self.alarms.append("the profile hook was replaced during the call")
+        after = self.thread_positions()
+        moved = [t for t in {*self.threads, *after} if self.threads.get(t) != after.get(t)]
+        if moved:
+            self.alarms.append(f"{len(moved)} thread(s) the grader cannot watch ran")
+        if helper_cpu(self.tasks) != self.helpers:
+            self.alarms.append("a child process of the kernel ran during the call")
+        report = {
+            "ran": [[name, line] for name, line in self.seen.items()],
+            "alarms": list(self.alarms),
+        }
+        self.seen.clear()
+        self.alarms.clear()
+        return report
+
+    def thread_positions(self):
+        """Where each thread without the hook stands: moved if it ran Python code."""
+        out = {}
+        main = threading.main_thread().ident
+        for ident, frame in sys._current_frames().items():
+            if ident == main or ident in self.baseline:
+                continue
+            if self.registered.get(ident) == id(bottom(frame)):  # not a reused ident
+                continue
+            out[ident] = (id(frame), frame.f_lasti)
+        return out
+
+
+def bottom(frame):
+    """The outermost frame of ``frame``'s thread."""
+    while frame.f_back is not None:
+        frame = frame.f_back
+    return frame
+
+
+def caller_line(frame, files):
+    """The first line outside ``course`` on the stack from ``frame``: the student's call."""
+    depth = 0
+    while frame is not None and frame.f_code.co_filename in files and depth < 50:
+        frame, depth = frame.f_back, depth + 1
+    if frame is None:
+        return ""
+    code = frame.f_code
+    if code.co_filename == "<grader agent>":  # the graded name is the reference itself
+        return ""
+    line = linecache.getline(code.co_filename, frame.f_lineno).strip()
+    return f"{code.co_qualname}: {line}"[:MAX_LINE]
+
+
+def helper_cpu(tasks):
+    """The processor time of the child processes started by the kernel's threads ``tasks``
+    (their native ids), and of those processes' own descendants, by process id."""
+    found = {}
+    stack = [(os.getpid(), t) for t in tasks]
+    while stack and len(found) < 1000:
+        pid, task = stack.pop()
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                children = [int(c) for c in f.read().split()]
+        except (OSError, ValueError):
+            continue
+        for child in children:
+            try:
+                with open(f"/proc/{child}/stat") as f:
+                    fields = f.read().rpartition(")")[2].split()
+                found[child] = int(fields[11]) + int(fields[12])
+            except (OSError, ValueError, IndexError):
+                found[child] = -1
+            try:
+                stack += [(child, int(t)) for t in os.listdir(f"/proc/{child}/task")]
+            except (OSError, ValueError):
+                pass
+    return found
 
 
 class TrustedObject:
@@ -60,6 +308,7 @@ class Agent:
         self.handles = {}  # id(kernel object) -> handle id
         self.trusted = {}  # trusted id -> TrustedObject, for this test cell
         self.synced = {}  # trusted id -> (kernel copy, its last encoding) for this test cell
+        self.observer = Observer()  # made at boot, before any of the student's code runs
 
     # -- encoding -----------------------------------------------------------------------
     def export(self, obj):
@@ -160,28 +409,43 @@ class Agent:
     def answer(self, message, decoder):
         op = message.get("op")
         record = []
+        observed = {"ran": [], "alarms": []}
+        watched = op in OBSERVED_OPS
         try:
             with warnings.catch_warnings(record=True) as record:
                 warnings.simplefilter("always")
                 with np.errstate(**message.get("errstate", {})):
-                    value = self.perform(op, message, decoder)
+                    if watched:
+                        self.observer.begin()
+                    try:
+                        value = self.perform(op, message, decoder)
+                    finally:
+                        if watched:
+                            observed = self.observer.end()
         except BaseException as exc:  # the student's exception, reported as data
-            return self.report_error(exc, record)
+            return self.report_error(exc, record, observed)
         try:
             sync = self.changes()
             arguments = decoder.memo if op == "call" else None
             return self.pack(
-                {"op": "result", "warnings": warning_list(record)},
+                {"op": "result", "warnings": warning_list(record), "observed": observed},
                 {"sync": sync, "value": value},
                 arguments,
             )
         except (CodecError, RecursionError) as exc:
             text = f"the result cannot be returned to the grader: {exc}"
             return self.pack(
-                {"op": "error", "type": "ValueError", "builtin": True, "text": text}, {}
+                {
+                    "op": "error",
+                    "type": "ValueError",
+                    "builtin": True,
+                    "text": text,
+                    "observed": observed,
+                },
+                {},
             )
 
-    def report_error(self, exc, record):
+    def report_error(self, exc, record, observed):
         kind = type(exc)
         text = guarded_str(exc)
         try:
@@ -194,6 +458,7 @@ class Agent:
             "builtin": kind.__module__ == "builtins",
             "text": text,
             "warnings": warning_list(record),
+            "observed": observed,
         }
         return self.pack(message, {"sync": sync})
 
@@ -206,6 +471,9 @@ class Agent:
             return None
         if op == "random_state":
             return np.random.get_state()
+        if op == "watch":
+            self.observer.watch(message["equivalents"])
+            return None
         target = self.objects[message["target"]]
         if op == "call":
             args, kwargs = self.adopt(decoder, message)

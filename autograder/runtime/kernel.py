@@ -227,6 +227,8 @@ class KernelSession:
         self.folder: Path | None = None
         self.scrub: Callable[[str], str] = str
         """Takes the names of the test's own helpers out of a text bound for the kernel."""
+        self.observed: list[tuple[str, str, str]] = []
+        """What the kernel's observer reported during requests, until the runner takes it."""
 
     # -- life cycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -485,7 +487,7 @@ class KernelSession:
         """Send a request about a kernel object; return the decoded answer."""
         message["errstate"] = current_errstate()
         self.send(message, values)
-        return self.answer(None)
+        return self.answer(None, message["op"])
 
     def call(self, handle: Handle, args: tuple, kwargs: dict):
         """Call a kernel function with data; what it changes in its arguments is treated as
@@ -497,7 +499,7 @@ class KernelSession:
         values = {"args": list(args), "kwargs": dict(kwargs)}
         try:
             encoder = self.send(message, values, roles=roles)
-            result = self.answer(encoder)
+            result = self.answer(encoder, "call")
             violations = self.violations
         finally:
             self.changed, self.violations = outer
@@ -510,7 +512,7 @@ class KernelSession:
             )
         return result
 
-    def answer(self, encoder: Encoder | None):
+    def answer(self, encoder: Encoder | None, op_sent: str):
         spent_in_callbacks = 0.0
         start = time.monotonic()
         while True:
@@ -527,6 +529,8 @@ class KernelSession:
                 spent_in_callbacks += time.monotonic() - begun
                 continue
             reemit(message.get("warnings"))
+            if op in ("result", "error") and op_sent in agent_module.OBSERVED_OPS:
+                self.take_observation(message.get("observed"))
             if op == "result":
                 decoder.arguments = self.current(encoder.keep) if encoder is not None else []
                 try:
@@ -536,6 +540,40 @@ class KernelSession:
             if op == "error":
                 raise rebuild_exception(message)
             self.lose("the kernel answered with an unknown message")
+
+    def take_observation(self, report) -> None:
+        """Keep what the kernel's observer saw during a request (see ``agent.Observer``).
+
+        The report is the kernel's word, checked for form: a missing or malformed one is
+        itself an alarm, for the runner to hold the test cell's points for review.
+        """
+        if (
+            type(report) is not dict
+            or type(report.get("ran")) is not list
+            or type(report.get("alarms")) is not list
+        ):
+            self.observed.append(("alarm", "", "the kernel's answer carried no report of what ran"))
+            return
+        for entry in report["ran"][: agent_module.MAX_SEEN]:
+            if type(entry) is list and len(entry) == 2 and all(type(e) is str for e in entry):
+                name, line = entry
+                self.observed.append(("ran", name[:200], line[: agent_module.MAX_LINE]))
+            else:
+                self.observed.append(("alarm", "", "a malformed report of what ran"))
+        for text in report["alarms"][: agent_module.MAX_SEEN]:
+            text = text if type(text) is str else "a malformed alarm"
+            self.observed.append(("alarm", "", text[: agent_module.MAX_LINE * 2]))
+        del self.observed[agent_module.MAX_SEEN * 4 :]
+
+    def take_observed(self) -> list[tuple[str, str, str]]:
+        """What the observer reported since the last time: ``(kind, name, line)`` triples."""
+        out, self.observed = self.observed, []
+        return out
+
+    def watch(self, equivalents: dict[str, list[str]]) -> None:
+        """Ask the observer to watch library functions that stand for graded names."""
+        if equivalents:
+            self.request({"op": "watch", "equivalents": equivalents})
 
     def apply_sync(self, message: dict, decoder: Decoder) -> None:
         if "sync" not in message:

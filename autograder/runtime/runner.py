@@ -67,6 +67,10 @@ class Outcome:
     """Test cells stopped by a lost kernel, by grade id, with the reason."""
     missing_tests: list[str] = field(default_factory=list)
     """Test cells that were not in the notebook (0 points)."""
+    held: dict[str, list[str]] = field(default_factory=dict)
+    """Test cells whose points wait for review, by grade id, with what the kernel's observer
+    saw: the ``course`` reference of a graded name ran during its graded call, or
+    something blinded the observer (:meth:`Runner.observation`)."""
     notebook: NotebookNode | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     """Where the time went: ``start`` (kernels), ``cells`` (kernel cells), ``tests``."""
@@ -127,6 +131,22 @@ def argument_policies(source: NotebookNode) -> dict[str, ArgumentPolicy]:
                 frozenset(rules.get("read_only", ())),
             )
     return policies
+
+
+def tested_names(source: NotebookNode) -> dict[str, tuple[str, ...]]:
+    """The graded functions and classes each test cell grades: those of the answer cell
+    before it."""
+    out: dict[str, tuple[str, ...]] = {}
+    current: tuple[str, ...] = ()
+    for cell in source.cells:
+        kind = cell_kind(cell)
+        if kind == "answer":
+            body = ast.parse(cell.source).body
+            defined = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+            current = tuple(n.name for n in body if isinstance(n, defined))
+        elif kind == "test":
+            out[nbgrader_meta(cell)["grade_id"]] = current
+    return out
 
 
 def helper_names(source: NotebookNode) -> frozenset[str]:
@@ -220,6 +240,9 @@ class Runner:
             nbgrader_meta(c)["grade_id"]: c for c in source.cells if cell_kind(c) != "other"
         }
         self.names = graded_names(source)
+        self.tested = tested_names(source)
+        equivalents = source.metadata.get("course", {}).get("equivalents", {})
+        self.equivalents = {str(k): [str(p) for p in v] for k, v in equivalents.items()}
         self.policies = argument_policies(source)
         self.cell_seconds = CELL_SECONDS
         self.private = helper_names(source)
@@ -257,6 +280,10 @@ class Runner:
                     done.add(gid)
                     with self.timed("tests"):
                         failure = self.run_test(gid)
+                    if self.session is not None:
+                        held = self.observation(gid, self.session.take_observed())
+                        if held:
+                            outcome.held[gid] = held
                     outcome.scores[gid] = 0.0 if failure else self.points[gid]
                     if failure:
                         outcome.failures[gid] = failure
@@ -304,6 +331,8 @@ class Runner:
             raise
         identify = f"__import__('os').environ['COURSE_STUDENT_ID'] = {self.student!r}"
         self.session.execute(identify, silent=True)
+        with contextlib.suppress(Exception):  # before any of the student's code runs
+            self.session.watch(self.equivalents)
         self.seconds["start"] += time.monotonic() - began
         for source in self.replay:
             run = self.session.execute(source)
@@ -370,6 +399,7 @@ class Runner:
         session = None
         try:
             session = self.kernel()
+            session.take_observed()  # what ran before this cell is not this cell's
             with bounded(session.limits.cell_seconds), session.serving_cell(), self.quiet():
                 session.seed(cell_seed(gid))
                 self.bind(session, namespace)
@@ -391,6 +421,30 @@ class Runner:
         except Exception as exc:  # the test failed: its own message says what
             return self.scrub(one_line(exc))
         return None
+
+    def observation(self, gid: str, observed: list[tuple[str, str, str]]) -> list[str]:
+        """Why the test cell ``gid`` waits for review, from what the kernel's observer saw.
+
+        Only the ``course`` reference (or a named equivalent) of the *same* name as a function
+        the cell grades counts, however the student's code reached it; any alarm (something
+        that blinds the observer, or a missing report) holds the cell too. What the student
+        wrote or ran outside the graded calls never matters.
+        """
+        names = self.tested.get(gid, ())
+        if not names:
+            return []
+        out = []
+        for kind, ran, line in observed:
+            if kind == "alarm":
+                text = f"{', '.join(names)}: grading could not watch the call: {ran or line}"
+            elif any(ran == n or ran.startswith(n + ".") for n in names):
+                where = f" (called from {line})" if line else " (the graded name is bound to it)"
+                text = f"{ran}: the course's reference `{ran}` ran during the graded call{where}"
+            else:
+                continue
+            if text not in out:
+                out.append(text)
+        return out[:10]
 
     def scrub(self, text: str) -> str:
         """``text`` with the names of the tests' own helpers replaced by a neutral word."""
