@@ -295,6 +295,173 @@ _SCRATCH = [
     ),
 ]
 
+# -- 4. dispatch and imports: course.activations reached by getattr, the reference imported in
+#       a scratch cell ABOVE the student's own definitions (which shadow it) ---------------------
+# variants: sigmoid by the tanh identity; tanh by expm1; leaky_relu by np.piecewise; relu_grad by
+# an index loop; softmax_jacobian by a double loop over the classes; neuron_forward by
+# getattr(course.activations, activation); perceptron_predict by np.sign; the reference's
+# sigmoid and tanh imported in a scratch cell before the student's own.
+_DISPATCH = {
+    "sigmoid": (
+        "def sigmoid(z):\n"
+        "    z = np.asarray(z)\n"
+        "    if z.dtype.kind in 'iub':\n"
+        "        z = z.astype(np.float64)\n"
+        "    # sigma(z) = (1 + tanh(z / 2)) / 2, and np.tanh never overflows\n"
+        "    return 0.5 * (1.0 + np.tanh(0.5 * z))\n"
+    ),
+    "tanh": (
+        "def tanh(z):\n"
+        "    z = np.asarray(z, dtype=float)\n"
+        "    e = np.exp(-2.0 * np.abs(z))  # in (0, 1]: no overflow\n"
+        "    return np.sign(z) * -np.expm1(-2.0 * np.abs(z)) / (1.0 + e)\n"
+    ),
+    "leaky_relu": (
+        "def leaky_relu(z, alpha=0.01):\n"
+        "    z = np.asarray(z, dtype=float)\n"
+        "    return np.piecewise(z, [z > 0, z <= 0], [lambda t: t, lambda t: alpha * t])\n"
+    ),
+    "relu_grad": (
+        "def relu_grad(z):\n"
+        "    z = np.asarray(z)\n"
+        "    g = np.zeros(z.shape)\n"
+        "    for idx in np.ndindex(z.shape):\n"
+        "        if z[idx] > 0:\n"
+        "            g[idx] = 1.0\n"
+        "    return g\n"
+    ),
+    "softmax_jacobian": (
+        "def softmax_jacobian(z):\n"
+        "    s = softmax(z)\n"
+        "    K = s.shape[-1]\n"
+        "    J = np.empty(s.shape + (K,))\n"
+        "    for i in range(K):\n"
+        "        for j in range(K):\n"
+        "            delta = 1.0 if i == j else 0.0\n"
+        "            J[..., i, j] = s[..., i] * (delta - s[..., j])\n"
+        "    return J\n"
+    ),
+    "neuron_forward": (
+        "import course.activations\n"
+        "\n"
+        "\n"
+        "def neuron_forward(x, w, b, activation='sigmoid'):\n"
+        "    # the text allows course.activations here; look the function up by its name\n"
+        "    g = getattr(course.activations, activation)\n"
+        "    z = np.asarray(x, dtype=float) @ np.asarray(w, dtype=float) + b\n"
+        "    return g(z)\n"
+    ),
+    "perceptron_predict": (
+        "def perceptron_predict(X, w, b):\n"
+        "    # sign(0) = 0 counts as class 1, so test sign >= 0\n"
+        "    return (np.sign(np.asarray(X, dtype=float) @ np.asarray(w, dtype=float) + b) >= 0).astype(int)\n"
+    ),
+    **_ANSWERS,
+}
+
+_IMPORT_ABOVE = [
+    (
+        "setup",
+        "# compare with the course's versions before writing my own (mine come later)\n"
+        "from course.activations import sigmoid, tanh\n"
+        "print(sigmoid(np.array([-1.0, 0.0, 1.0])), tanh(0.5))\n",
+    ),
+]
+
+# -- 5. identities of logaddexp, apply_along_axis, a registry walked by a loop, itertools, and
+#       scratch cells: inspect.getsource of the reference, gc.collect, %timeit, help, and
+#       variables named like the tests' helpers (_x, _w, _out, _quiet, _warns, ref) ---------------
+# variants: sigmoid_grad as exp(-softplus(z) - softplus(-z)); tanh_grad as 4 exp(-2 logaddexp(z,
+# -z)); relu by np.fmax; leaky_relu_grad as alpha + (1 - alpha) [z > 0]; softmax slice by slice
+# with np.apply_along_axis; neuron_forward walking ACTIVATIONS in a loop; perceptron_fit over
+# itertools.product with a list for the bias.
+_IDENTITIES = {
+    "sigmoid_grad": (
+        "def sigmoid_grad(z):\n"
+        "    z = np.asarray(z, dtype=float)\n"
+        "    # sigma(z) (1 - sigma(z)) = exp(-log(1 + e^-z) - log(1 + e^z))\n"
+        "    return np.exp(-np.logaddexp(0.0, -z) - np.logaddexp(0.0, z))\n"
+    ),
+    "tanh_grad": (
+        "def tanh_grad(z):\n"
+        "    z = np.asarray(z, dtype=float)\n"
+        "    # 1 - tanh^2 = sech^2 = 4 / (e^z + e^-z)^2\n"
+        "    return np.exp(math.log(4.0) - 2.0 * np.logaddexp(z, -z))\n"
+    ),
+    "relu": "def relu(z):\n    return np.fmax(np.asarray(z, dtype=float), 0.0)\n",
+    "leaky_relu_grad": (
+        "def leaky_relu_grad(z, alpha=0.01):\n"
+        "    positive = (np.asarray(z) > 0).astype(float)\n"
+        "    return alpha + (1.0 - alpha) * positive\n"
+    ),
+    "softmax": (
+        "def _one_slice(v):\n"
+        "    e = np.exp(v - np.max(v))\n"
+        "    return e / np.sum(e)\n"
+        "\n"
+        "\n"
+        "def softmax(z, axis=-1):\n"
+        "    z = np.asarray(z, dtype=np.float64)\n"
+        "    return np.apply_along_axis(_one_slice, axis, z)\n"
+    ),
+    "neuron_forward": (
+        "def neuron_forward(x, w, b, activation='sigmoid'):\n"
+        "    for name, (fn, _grad) in ACTIVATIONS.items():\n"
+        "        if name == activation:\n"
+        "            break\n"
+        "    else:\n"
+        "        raise KeyError(activation)\n"
+        "    return fn(np.einsum('...d,d->...', np.asarray(x, dtype=float), np.asarray(w, dtype=float)) + b)\n"
+    ),
+    "perceptron_fit": (
+        "import itertools\n"
+        "\n"
+        "\n"
+        "def perceptron_fit(X, y, lr=1.0, n_epochs=10):\n"
+        "    X = np.array(X, dtype=float)\n"
+        "    w = np.zeros(X.shape[1])\n"
+        "    b = [0.0]\n"
+        "    for _epoch, i in itertools.product(range(n_epochs), range(len(X))):\n"
+        "        y_hat = 1 if X[i] @ w + b[0] >= 0 else 0\n"
+        "        w = w + lr * (y[i] - y_hat) * X[i]\n"
+        "        b[0] += lr * (y[i] - y_hat)\n"
+        "    return w, b[0]\n"
+    ),
+    **_ANSWERS,
+}
+
+_INSPECT = [
+    (
+        "setup",
+        "import gc\n"
+        "import inspect\n"
+        "\n"
+        "import course.activations\n"
+        "\n"
+        "print(inspect.getsource(course.activations.sigmoid))\n"
+        "ref = course.activations\n"
+        "_x, _w, _out = np.ones(3), np.zeros(3), None\n"
+        "gc.collect()\n",
+    ),
+    ("sigmoid_grad", "%timeit sigmoid_grad(np.linspace(-50, 50, 1001))\nhelp(sigmoid_grad)\n"),
+    (
+        "tanh_grad",
+        "def _quiet(fn, *args):\n"
+        "    return fn(*args)  # named like a helper of the tests\n"
+        "\n"
+        "\n"
+        "_warns = _quiet(tanh_grad, np.array([-1e4, 0.0, 1e4]))\n"
+        "print(_warns)\n",
+    ),
+    (
+        "softmax",
+        "print(inspect.getsource(ref.softmax))\n"
+        "print(np.allclose(softmax(_x[None, :]), ref.softmax(_x[None, :])))\n"
+        "gc.collect()\n",
+    ),
+    ("neuron_forward", "_out = neuron_forward(np.eye(3), _x, 0.0, 'tanh')\nprint(_out)\n"),
+]
+
 SOLUTIONS = [
     {
         "name": "other formulas: logaddexp, tanh identity, heaviside, einsum, index loops",
@@ -314,5 +481,17 @@ SOLUTIONS = [
         "name": "other formulas plus scratch cells between the answers",
         "cells": _FORMULAS,
         "add": _SCRATCH,
+    },
+    {
+        "name": "getattr(course.activations, activation) in neuron_forward, the reference's "
+        "sigmoid and tanh imported above my own; tanh identity, expm1, piecewise, sign, loops",
+        "cells": _DISPATCH,
+        "add": _IMPORT_ABOVE,
+    },
+    {
+        "name": "logaddexp identities, fmax, apply_along_axis, ACTIVATIONS walked by a loop, "
+        "itertools; inspect.getsource of the reference, gc.collect, %timeit, help, _x/_quiet",
+        "cells": _IDENTITIES,
+        "add": _INSPECT,
     },
 ]

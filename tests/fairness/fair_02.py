@@ -253,4 +253,139 @@ def mlp_forward(X, params, activation="relu", output_activation="identity"):
     },
 }
 
-SOLUTIONS = [LOOPS, FORMULAS, SCRATCH, TYPES]
+# variants: the reference's mlp_forward imported in a scratch cell before my own definition;
+# mlp_forward looking activations up with globals()[name]; xor_params returning an OrderedDict;
+# dense_forward by np.tensordot; count_parameters by np.dot of the sizes; predict_binary by
+# np.greater_equal and ravel; predict_multiclass as the first index equal to the row maximum.
+IMPORTS_AND_REGISTRIES = {
+    "name": "course.network.mlp_forward imported before my own; globals()[name] activations; "
+    "xor_params as an OrderedDict; tensordot, np.dot count, greater_equal, first row maximum",
+    "cells": {
+        "count_parameters": """def count_parameters(layer_sizes):
+    s = np.asarray(layer_sizes, dtype=np.int64)
+    # weights: n_0 n_1 + n_1 n_2 + ..., biases: n_1 + n_2 + ...
+    return int(np.dot(s[:-1], s[1:]) + s[1:].sum())
+""",
+        "dense_forward": """def dense_forward(x, W, b):
+    x = np.asarray(x, dtype=float)
+    out = np.tensordot(x, W, axes=1) + b
+    return out, (x, W, b)
+""",
+        "mlp_forward": """def mlp_forward(X, params, activation="relu", output_activation="identity"):
+    L = sum(key.startswith("W") for key in params)
+    a = np.asarray(X, dtype=float)
+    caches = []
+    for l in range(1, L + 1):
+        name = output_activation if l == L else activation
+        z, dense_cache = dense_forward(a, params[f"W{l}"], params[f"b{l}"])
+        a = globals()[name](z)  # relu, tanh, sigmoid, softmax, identity: the setup cell's
+        caches.append((dense_cache, (z, name)))
+    return a, caches
+""",
+        "predict_binary": """def predict_binary(p, threshold=0.5):
+    return np.greater_equal(np.asarray(p), threshold).astype(int).ravel()
+""",
+        "predict_multiclass": """def predict_multiclass(p):
+    p = np.asarray(p)
+    is_max = p == p.max(axis=1, keepdims=True)
+    return is_max.argmax(axis=1)  # the first column that holds the row's maximum
+""",
+        "xor_params": """from collections import OrderedDict
+
+
+def xor_params():
+    params = OrderedDict()
+    params["W1"] = np.array([[1.0, 1.0], [1.0, 1.0]])
+    params["b1"] = np.array([0.0, -1.0])
+    params["W2"] = np.array([[1.0], [-2.0]])
+    params["b2"] = np.array([0.0])
+    return params
+""",
+    },
+    "add": [
+        (
+            "setup",
+            "# to compare with mine later; my own mlp_forward below replaces this name\n"
+            "from course.network import mlp_forward\n"
+            "import course.network\n"
+            "help(mlp_forward)\n",
+        ),
+    ],
+}
+
+# variants: mlp_forward by recursion over the layers; xor_params with units that fire on (0, 0)
+# and on (1, 1); count_parameters by recursion; dense_forward by x.dot; predict_binary by
+# np.heaviside; scratch cells with inspect.getsource of the reference, gc.collect, %timeit, help
+# and variables named like the tests' helpers (_params, _X, _caches, _W).
+RECURSION_AND_SCRATCH = {
+    "name": "recursive mlp_forward and count_parameters, XOR from (0,0)/(1,1) detectors, x.dot, "
+    "heaviside; inspect.getsource, gc.collect, %timeit, help, _params/_X/_caches",
+    "cells": {
+        "count_parameters": """def count_parameters(layer_sizes):
+    sizes = [int(n) for n in layer_sizes]
+    if len(sizes) < 2:
+        return 0
+    return sizes[0] * sizes[1] + sizes[1] + count_parameters(sizes[1:])
+""",
+        "dense_forward": """def dense_forward(x, W, b):
+    x = np.asarray(x, dtype=float)
+    return x.dot(W) + b, (x, W, b)
+""",
+        "mlp_forward": """def forward_from(a, params, l, L, activation, output_activation):
+    if l > L:
+        return a, []
+    name = output_activation if l == L else activation
+    z, dense_cache = dense_forward(a, params["W" + str(l)], params["b" + str(l)])
+    out, rest = forward_from(ACTIVATIONS[name][0](z), params, l + 1, L, activation, output_activation)
+    return out, [(dense_cache, (z, name))] + rest
+
+
+def mlp_forward(X, params, activation="relu", output_activation="identity"):
+    L = len([k for k in params if k.startswith("W")])
+    return forward_from(np.asarray(X, dtype=float), params, 1, L, activation, output_activation)
+""",
+        "predict_binary": """def predict_binary(p, threshold=0.5):
+    p = np.asarray(p, dtype=float).reshape(-1)
+    # heaviside(0) = 1: a probability exactly at the threshold is class 1
+    return np.heaviside(p - threshold, 1.0).astype(int)
+""",
+        "xor_params": """def xor_params():
+    # h1 = relu(1 - x1 - x2) fires on (0, 0) only, h2 = relu(x1 + x2 - 1) on (1, 1) only,
+    # and the output 1 - h1 - h2 is 0, 1, 1, 0
+    keys = ["W1", "b1", "W2", "b2"]
+    values = [
+        np.array([[-1.0, 1.0], [-1.0, 1.0]]),
+        np.array([1.0, -1.0]),
+        np.array([[-1.0], [-1.0]]),
+        np.array([1.0]),
+    ]
+    return dict(zip(keys, values))
+""",
+        "answer_q1": """answer_q1 = None
+gain = (8 * 32 + 32 + 32 * 32 + 32 + 32 * 4 + 4) - (8 * 16 + 16 + 16 * 16 + 16 + 16 * 4 + 4)
+answer_q1 = "d" if gain == 992 else "?"
+""",
+    },
+    "add": [
+        (
+            "setup",
+            "import gc\nimport inspect\nimport course.network\n"
+            "print(inspect.getsource(course.network.mlp_forward))\ngc.collect()\n",
+        ),
+        (
+            "dense_forward",
+            "_X = np.ones((32, 20))\n_W = np.full((20, 5), 0.1)\n"
+            "%timeit dense_forward(_X, _W, np.zeros(5))\nhelp(dense_forward)\n",
+        ),
+        (
+            "mlp_forward",
+            "_params = course.network.init_params([2, 4, 3], rng=np.random.default_rng(1))\n"
+            "_out, _caches = mlp_forward(np.eye(2), _params, 'tanh', 'softmax')\n"
+            "print(np.allclose(_out, course.network.mlp_forward(np.eye(2), _params, 'tanh', 'softmax')[0]))\n"
+            "gc.collect()\n",
+        ),
+        ("xor_params", "_params = xor_params()\nprint(mlp_forward(np.array([[0, 0], [1, 1]]), _params)[0])\n"),
+    ],
+}
+
+SOLUTIONS = [LOOPS, FORMULAS, SCRATCH, TYPES, IMPORTS_AND_REGISTRIES, RECURSION_AND_SCRATCH]
