@@ -369,4 +369,191 @@ HOT_AND_TYPES = {
     },
 }
 
-SOLUTIONS = [LOOPS, FORMULAS, HELPERS, SCRATCH, HOT_AND_TYPES]
+# variants: mse as the residual's variance plus its squared mean; mse_grad by np.subtract with a
+# dtype and the shape checked before converting; huber by np.vectorize over the residuals;
+# huber_grad by np.copysign; binary_cross_entropy_grad with p - p * p; the categorical losses
+# sharing one target helper named like a test helper (_one_hot), categorical_cross_entropy by a
+# loop of row dot products, softmax_cross_entropy by math.fsum per row, softmax_cross_entropy_grad
+# by exp(z - LSE).
+ROWS_AND_IDENTITIES = {
+    "name": "mse as variance plus squared mean, vectorized huber, copysign, p - p*p, a shared "
+    "_one_hot helper, row loops with math.fsum log-sum-exp, exp(z - LSE)",
+    "cells": {
+        "mse": """def mse(y_true, y_pred):
+    if np.shape(y_true) != np.shape(y_pred):
+        raise ValueError("y_true and y_pred must have the same shape")
+    r = np.asarray(y_pred, dtype=float) - np.asarray(y_true, dtype=float)
+    # mean(r ** 2) = var(r) + mean(r) ** 2
+    return float(np.var(r) + np.mean(r) ** 2)
+""",
+        "mse_grad": """def mse_grad(y_true, y_pred):
+    if np.shape(y_true) != np.shape(y_pred):
+        raise ValueError("y_true and y_pred must have the same shape")
+    r = np.subtract(y_pred, y_true, dtype=np.float64)
+    return 2.0 * r / np.size(r)
+""",
+        "huber": """def huber(y_true, y_pred, delta=1.0):
+    y_true = np.asarray(y_true, dtype=float)
+    y_pred = np.asarray(y_pred, dtype=float)
+    if y_true.shape != y_pred.shape:
+        raise ValueError("shapes differ")
+
+    def one(r):
+        return 0.5 * r * r if abs(r) <= delta else delta * (abs(r) - 0.5 * delta)
+
+    return float(np.mean(np.vectorize(one, otypes=[float])(y_pred - y_true)))
+""",
+        "huber_grad": """def huber_grad(y_true, y_pred, delta=1.0):
+    y_true = np.asarray(y_true, dtype=float)
+    y_pred = np.asarray(y_pred, dtype=float)
+    if y_true.shape != y_pred.shape:
+        raise ValueError("shapes differ")
+    r = y_pred - y_true
+    return np.copysign(np.minimum(np.abs(r), delta), r) / r.size
+""",
+        "binary_cross_entropy_grad": """def binary_cross_entropy_grad(y_true, p):
+    y = np.asarray(y_true, dtype=float)
+    p = np.asarray(p, dtype=float)
+    if y.shape != p.shape:
+        raise ValueError("shapes differ")
+    eps = np.finfo(p.dtype).eps
+    p = np.clip(p, eps, 1 - eps)
+    return (p - y) / (p - p * p) / p.size
+""",
+        "categorical_cross_entropy": """def _one_hot(y_true, n, k):
+    # named like a helper of the tests: my own, for the three categorical losses
+    y = np.asarray(y_true)
+    if y.ndim == 1:
+        if y.shape[0] != n:
+            raise ValueError("one label per sample")
+        out = np.zeros((n, k))
+        np.put_along_axis(out, y.astype(int)[:, None], 1.0, axis=1)
+        return out
+    if y.shape != (n, k):
+        raise ValueError("one-hot targets must have the shape of the scores")
+    return y.astype(float)
+
+
+def categorical_cross_entropy(y_true, p):
+    p = np.asarray(p, dtype=float)
+    if p.ndim != 2:
+        raise ValueError("p must be 2-D")
+    n, k = p.shape
+    y = _one_hot(y_true, n, k)
+    eps = np.finfo(p.dtype).eps
+    log_p = np.log(np.clip(p, eps, 1 - eps))
+    total = 0.0
+    for i in range(n):
+        total -= float(np.dot(y[i], log_p[i]))
+    return total / n
+""",
+        "softmax_cross_entropy": """def softmax_cross_entropy(y_true, logits):
+    z = np.asarray(logits, dtype=float)
+    if z.ndim != 2:
+        raise ValueError("logits must be 2-D")
+    n, k = z.shape
+    y = _one_hot(y_true, n, k)
+    total = 0.0
+    for i in range(n):
+        m = max(z[i])
+        lse = m + math.log(math.fsum(math.exp(v - m) for v in z[i]))
+        total += float(np.dot(y[i], lse - z[i]))
+    return total / n
+""",
+        "softmax_cross_entropy_grad": """def softmax_cross_entropy_grad(y_true, logits):
+    z = np.asarray(logits, dtype=float)
+    if z.ndim != 2:
+        raise ValueError("logits must be 2-D")
+    n, k = z.shape
+    m = z.max(axis=1, keepdims=True)
+    lse = m + np.log(np.exp(z - m).sum(axis=1, keepdims=True))
+    return (np.exp(z - lse) - _one_hot(y_true, n, k)) / n
+""",
+    },
+}
+
+# variants: mse by np.linalg.norm; binary_cross_entropy as two means; categorical_cross_entropy
+# indexing p[arange(N), labels] without a one-hot; huber_grad as the derivative of a smooth
+# clip; scratch cells with inspect.getsource of the reference, gc.collect, %timeit, help and
+# variables named like the tests' helpers (random_probs, _expected, _one_hot, _g, _z).
+NORMS_AND_SCRATCH = {
+    "name": "mse by a norm, BCE as two means, labels indexed without one-hot, a where-free "
+    "huber_grad; inspect.getsource, gc.collect, %timeit, help, random_probs/_expected",
+    "cells": {
+        "mse": """def mse(y_true, y_pred):
+    a = np.asarray(y_true, dtype=float)
+    b = np.asarray(y_pred, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"shapes {a.shape} and {b.shape} differ")
+    return float(np.linalg.norm((b - a).ravel()) ** 2 / a.size)
+""",
+        "huber_grad": """def huber_grad(y_true, y_pred, delta=1.0):
+    a = np.asarray(y_true, dtype=float)
+    b = np.asarray(y_pred, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"shapes {a.shape} and {b.shape} differ")
+    r = b - a
+    inside = np.abs(r) <= delta
+    return (inside * r + (~inside) * delta * np.sign(r)) / r.size
+""",
+        "binary_cross_entropy": """def binary_cross_entropy(y_true, p):
+    y = np.asarray(y_true, dtype=float)
+    p = np.asarray(p, dtype=float)
+    if y.shape != p.shape:
+        raise ValueError(f"shapes {y.shape} and {p.shape} differ")
+    eps = np.finfo(p.dtype).eps
+    p = np.clip(p, eps, 1.0 - eps)
+    return float(-np.mean(y * np.log(p)) - np.mean((1.0 - y) * np.log(1.0 - p)))
+""",
+        "categorical_cross_entropy": """def categorical_cross_entropy(y_true, p):
+    p = np.asarray(p, dtype=float)
+    if p.ndim != 2:
+        raise ValueError("p must be (N, K)")
+    n, k = p.shape
+    eps = np.finfo(p.dtype).eps
+    p = np.clip(p, eps, 1.0 - eps)
+    y = np.asarray(y_true)
+    if y.ndim == 1:
+        if len(y) != n:
+            raise ValueError("need N labels")
+        return float(-np.mean(np.log(p[np.arange(n), y.astype(int)])))
+    if y.shape != p.shape:
+        raise ValueError("one-hot targets must have p's shape")
+    return float(-np.sum(y * np.log(p)) / n)
+""",
+    },
+    "add": [
+        (
+            "setup",
+            "import gc\nimport inspect\nfrom course import losses\n"
+            "print(inspect.getsource(losses.mse))\ngc.collect()\n",
+        ),
+        (
+            "mse",
+            "_expected = losses.mse([1.0, 2.0], [2.0, 4.0])\nprint(mse([1.0, 2.0], [2.0, 4.0]), _expected)\n"
+            "%timeit mse(np.zeros(1000), np.ones(1000))\nhelp(mse)\n",
+        ),
+        (
+            "categorical_cross_entropy",
+            "def random_probs(n, k):  # a name the tests use too\n"
+            "    e = np.exp(np.random.default_rng(0).normal(size=(n, k)))\n"
+            "    return e / e.sum(axis=1, keepdims=True)\n"
+            "\n"
+            "\n"
+            "_one_hot = losses.one_hot(np.array([0, 2]), 3)\n"
+            "print(categorical_cross_entropy(_one_hot, random_probs(2, 3)))\n"
+            "print(inspect.getsource(losses.categorical_cross_entropy))\n",
+        ),
+        ("softmax_cross_entropy_grad", "_g, _z = None, np.zeros((2, 3))\ngc.collect()\n"),
+    ],
+}
+
+SOLUTIONS = [
+    LOOPS,
+    FORMULAS,
+    HELPERS,
+    SCRATCH,
+    HOT_AND_TYPES,
+    ROWS_AND_IDENTITIES,
+    NORMS_AND_SCRATCH,
+]
