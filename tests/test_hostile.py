@@ -18,9 +18,8 @@ construction; each class is tried with submissions of our own (``tests/attacks.p
   student, writing the gradebook or outside, planting symlinks, replacing the kernel's
   connection file, filling the disk, exiting, looping, exhausting memory.
 
-A graded function observed running the ``course`` reference of its own name, by any route
-(``REVIEWED``), has its test cells held for review; code that reaches for the observer holds
-every cell (``BLINDING``). Honest students in the same run score exactly as in a clean run.
+The only static rule, a graded function that uses the reference, holds back that function's
+points for review. Honest students in the same run score exactly as in a clean run.
 """
 
 from __future__ import annotations
@@ -117,13 +116,7 @@ def test_attack_gains_nothing(hostile_run, student: str) -> None:
     assert all(found["scores"][k] <= v for k, v in CHEATED.items()), found
     if student in RESULT_OBJECTS or student.startswith("patch-"):
         assert found["scores"] == CHEATED, found
-    held = any(f.startswith("review: ") for f in found["flags"])
-    assert held == (student in BLINDING), found
-
-
-BLINDING = {"frames", *BOUNDARY}
-"""Attacks that reach for what observes the graded calls (frames, the grader's agent): besides
-gaining nothing, they are held for review, by the static tripwire or by a missing report."""
+    assert not any(f.startswith("review: ") for f in found["flags"]), found
 
 
 def test_always_equal_answer_scores_nothing(hostile_run) -> None:
@@ -313,7 +306,7 @@ def test_scrub_takes_helper_names_out_of_python_s_own_messages() -> None:
 
 def test_a_failing_test_cell_tells_the_student_no_helper_name() -> None:
     assert HELPER_NAME.search(failure_of(f"{HELPERS}\n_knn(1, 2)\n", scrub=False))  # control
-    lines = ["_knn(1, 2)", "Memorizer().fit([1])", "Spy().peek", "raise ValueError(f'{Spy.log}')"]
+    lines = ["_knn(1, 2)", "Memorizer().fit([1])", "Spy().peek", "raise ValueError(repr(_knn))"]
     for line in lines:
         failure = failure_of(f"{HELPERS}\n{line}\n")
         assert failure is not None and not HELPER_NAME.search(failure), failure
