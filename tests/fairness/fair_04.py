@@ -208,6 +208,188 @@ def worked_example_update(lr=0.9):
 """
 
 
+# -- two more entries (issue 21) --------------------------------------------------------------
+# variants: dense_backward by tensordot and a ones vector; activation_backward dispatching with
+# getattr on a class of the student's own; mlp_backward accumulating into a defaultdict(float);
+# numerical_gradient restoring from one saved copy; sgd_step returning an OrderedDict;
+# worked_example_update filling the weights from a table keyed by (unit from, unit to).
+DENSE_TENSORDOT = """
+def dense_backward(dout, cache):
+    x, W, b = cache
+    dx = (W @ dout.T).T
+    dW = np.tensordot(x, dout, axes=(0, 0))
+    db = np.ones(dout.shape[0]) @ dout
+    return dx, dW, db
+"""
+
+ACTIVATION_GETATTR = """
+class Local:
+    # the local derivative g'(z) of each activation, looked up by name
+
+    @staticmethod
+    def identity(z):
+        return np.ones(z.shape)
+
+    @staticmethod
+    def sigmoid(z):
+        s = sigmoid(z)  # the stable one from the setup cell
+        return s * (1 - s)
+
+    @staticmethod
+    def tanh(z):
+        return 1 - tanh(z) ** 2
+
+    @staticmethod
+    def relu(z):
+        return np.where(z > 0, 1.0, 0.0)
+
+
+def activation_backward(da, cache):
+    z, name = cache
+    return da * getattr(Local, name)(np.asarray(z, dtype=float))
+"""
+
+MLP_DEFAULTDICT = """
+from collections import defaultdict
+
+
+def mlp_backward(dout, caches):
+    grads = defaultdict(float)
+    upstream = dout
+    for l in reversed(range(1, len(caches) + 1)):
+        dense_cache, act_cache = caches[l - 1]
+        dz = activation_backward(upstream, act_cache)
+        upstream, dW, db = dense_backward(dz, dense_cache)
+        grads["W%d" % l] += dW
+        grads["b%d" % l] += db
+    return grads
+"""
+
+NUMGRAD_SAVED_COPY = """
+def numerical_gradient(f, x, h=1e-5):
+    saved = x.copy()
+    grad = np.empty(x.shape)
+    for idx in np.ndindex(*x.shape):
+        x[idx] = saved[idx] + h
+        up = f(x)
+        x[idx] = saved[idx] - h
+        down = f(x)
+        x[idx] = saved[idx]
+        grad[idx] = (up - down) / (2.0 * h)
+    return grad
+"""
+
+SGD_ORDERED = """
+from collections import OrderedDict
+
+
+def sgd_step(params, grads, lr):
+    return OrderedDict((key, params[key] - lr * grads[key]) for key in params)
+"""
+
+WORKED_TABLE = """
+def worked_example_update(lr=0.9):
+    w = {(1, 4): 0.2, (2, 4): 0.4, (3, 4): -0.5, (1, 5): -0.3, (2, 5): 0.1, (3, 5): 0.2,
+         (4, 6): -0.3, (5, 6): -0.2}
+    bias = {4: -0.4, 5: 0.2, 6: 0.1}
+    W1 = np.array([[w[(i, j)] for j in (4, 5)] for i in (1, 2, 3)])
+    W2 = np.array([[w[(4, 6)]], [w[(5, 6)]]])
+    params = {"W1": W1, "b1": np.array([bias[4], bias[5]]), "W2": W2, "b2": np.array([bias[6]])}
+    h, cache1 = dense_forward(np.array([[1.0, 0.0, 1.0]]), W1, params["b1"])
+    h, act1 = activation_forward(h, "sigmoid")
+    o, cache2 = dense_forward(h, W2, params["b2"])
+    o, act2 = activation_forward(o, "sigmoid")
+    grads = mlp_backward(o - 1.0, [(cache1, act1), (cache2, act2)])
+    return sgd_step(params, grads, lr)
+"""
+
+# variants: dense_backward by a sum of per-sample outer products; activation_backward with a
+# match statement; mlp_backward by recursion on the list of caches; sgd_step by map over the
+# items; the three answers computed; scratch cells with inspect.getsource of the reference,
+# gc.collect, %timeit, help and variables named like the tests' helpers (_grads, quiet, _rng).
+DENSE_OUTER = """
+def dense_backward(dout, cache):
+    x, W, b = cache
+    dW = np.zeros(W.shape)
+    for n in range(x.shape[0]):
+        dW += np.outer(x[n], dout[n])
+    return dout @ W.T, dW, dout.sum(axis=0)
+"""
+
+ACTIVATION_MATCH = """
+def activation_backward(da, cache):
+    z, name = cache
+    z = np.asarray(z, dtype=np.float64)
+    match name:
+        case "identity":
+            return np.array(da, dtype=float)
+        case "sigmoid":
+            s = sigmoid(z)
+            return da * s * (1.0 - s)
+        case "tanh":
+            t = tanh(z)
+            return da * (1.0 - t) * (1.0 + t)
+        case "relu":
+            return np.where(z > 0, da, 0.0)
+    raise ValueError(f"no derivative for {name!r}")
+"""
+
+MLP_RECURSIVE = """
+def mlp_backward(dout, caches):
+    if len(caches) == 0:
+        return {}
+    L = len(caches)
+    dense_cache, act_cache = caches[L - 1]
+    da_prev, dW, db = dense_backward(activation_backward(dout, act_cache), dense_cache)
+    grads = mlp_backward(da_prev, caches[: L - 1])
+    grads["W" + str(L)] = dW
+    grads["b" + str(L)] = db
+    return grads
+"""
+
+SGD_MAP = """
+def sgd_step(params, grads, lr):
+    return dict(map(lambda item: (item[0], item[1] - lr * grads[item[0]]), params.items()))
+"""
+
+COMPUTED_ANSWERS = {
+    "answer_gd_type": """N, epochs, batch = 1200, 3, 40
+counts = (N * epochs, N // batch * epochs, epochs)
+answer_gd_type = {(3600, 90, 3): "a", (1200, 30, 1): "b", (3, 90, 3600): "c"}[counts]
+""",
+    "answer_err_sign": "answer_err_sign = 'b'\n",
+    "answer_lr": """# w <- w - eta * 4 w = (1 - 4 eta) w diverges when |1 - 4 eta| > 1
+answer_lr = next(k for k, eta in {"a": 0.1, "b": 0.4, "c": 0.6}.items() if abs(1 - 4 * eta) > 1)
+""",
+}
+
+SCRATCH_INSPECT = [
+    (
+        "setup",
+        "import gc\nimport inspect\nimport course.layers\n"
+        "print(inspect.getsource(course.layers.dense_backward))\ngc.collect()\n",
+    ),
+    (
+        "dense_backward",
+        "_rng = np.random.default_rng(0)\n_x, _W = _rng.normal(size=(64, 10)), _rng.normal(size=(10, 3))\n"
+        "%timeit dense_backward(np.ones((64, 3)), (_x, _W, np.zeros(3)))\nhelp(dense_backward)\n",
+    ),
+    (
+        "mlp_backward",
+        "from course.network import init_params, mlp_forward\n"
+        "def quiet(*args):  # a name the tests use too\n"
+        "    return mlp_backward(*args)\n"
+        "\n"
+        "\n"
+        "_params = init_params([3, 4, 2], 'he_normal', _rng)\n"
+        "_out, _caches = mlp_forward(_x[:5, :3], _params, 'relu', 'identity')\n"
+        "_grads = quiet(np.ones_like(_out), _caches)\n"
+        "print({k: v.shape for k, v in _grads.items()})\n"
+        "print(inspect.getsource(course.layers.activation_backward))\ngc.collect()\n",
+    ),
+]
+
+
 def answers(q1="a", q2="b", q3="c"):
     return {
         "answer_gd_type": f'answer_gd_type = "{q1}"\n',
@@ -312,5 +494,30 @@ SOLUTIONS = [
             "worked_example_update": WORKED_HELPER,
             "answer_gd_type": 'answer_gd_type = "a"  # 1200 * 3, 30 * 3, 1 * 3\n',
         },
+    },
+    {
+        "name": "tensordot, getattr on a class of my own, a defaultdict(float) of gradients, one "
+        "saved copy restores x, an OrderedDict from sgd_step, the slides' table by (from, to)",
+        "cells": {
+            "dense_backward": DENSE_TENSORDOT,
+            "activation_backward": ACTIVATION_GETATTR,
+            "mlp_backward": MLP_DEFAULTDICT,
+            "numerical_gradient": NUMGRAD_SAVED_COPY,
+            "sgd_step": SGD_ORDERED,
+            "worked_example_update": WORKED_TABLE,
+            **answers(),
+        },
+    },
+    {
+        "name": "outer products per sample, a match statement, recursive mlp_backward, map over "
+        "items, computed answers; inspect.getsource, gc.collect, %timeit, help, _grads/quiet",
+        "cells": {
+            "dense_backward": DENSE_OUTER,
+            "activation_backward": ACTIVATION_MATCH,
+            "mlp_backward": MLP_RECURSIVE,
+            "sgd_step": SGD_MAP,
+            **COMPUTED_ANSWERS,
+        },
+        "add": SCRATCH_INSPECT,
     },
 ]
