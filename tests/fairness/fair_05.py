@@ -299,6 +299,169 @@ SCRATCH = [
     ),
 ]
 
+# ---------------------------------------------------------------- 5: one getattr(rng, kind) helper
+# variants: the four random initializers through one helper that draws with getattr(rng, kind);
+# orthogonal with the signs from np.where on np.diagonal(R); batch norm with the raw inputs in a
+# tuple cache and the backward pass by the paper's chain rule through the batch variance and mean;
+# running statistics updated in a loop over the keys.
+DRAW_HELPER = {
+    "xavier_normal": """\
+def _draw(rng, kind, scale, shape):
+    # one draw: normal(0, scale) or uniform(-scale, scale), whichever `kind` names
+    rng = np.random.default_rng() if rng is None else rng
+    low = 0.0 if kind == "normal" else -scale
+    return getattr(rng, kind)(low, scale, size=shape)
+
+
+def xavier_normal(fan_in, fan_out, rng=None, gain=1.0):
+    return _draw(rng, "normal", gain * math.sqrt(2.0 / (fan_in + fan_out)), (fan_in, fan_out))
+""",
+    "xavier_uniform": """\
+def xavier_uniform(fan_in, fan_out, rng=None, gain=1.0):
+    return _draw(rng, "uniform", gain * math.sqrt(6.0 / (fan_in + fan_out)), (fan_in, fan_out))
+""",
+    "he_normal": """\
+def he_normal(fan_in, fan_out, rng=None):
+    return _draw(rng, "normal", math.sqrt(2.0 / fan_in), (fan_in, fan_out))
+""",
+    "he_uniform": """\
+def he_uniform(fan_in, fan_out, rng=None):
+    return _draw(rng, "uniform", math.sqrt(6.0 / fan_in), (fan_in, fan_out))
+""",
+    "orthogonal": """\
+def orthogonal(fan_in, fan_out, rng=None, gain=1.0):
+    rng = np.random.default_rng() if rng is None else rng
+    A = rng.normal(0.0, 1.0, size=(fan_in, fan_out))
+    tall = fan_in >= fan_out
+    Q, R = np.linalg.qr(A if tall else A.T, mode="reduced")
+    signs = np.where(np.diagonal(R) < 0, -1.0, 1.0)
+    Q = Q * signs[np.newaxis, :]
+    return gain * (Q if tall else Q.T)
+""",
+}
+
+PAPER_FORWARD = """\
+def batchnorm_forward(x, gamma, beta, running, training=True, momentum=0.1, eps=1e-5):
+    x = np.asarray(x, dtype=np.float64)
+    if training:
+        N = x.shape[0]
+        mu = x.mean(axis=0)
+        var = ((x - mu) ** 2).mean(axis=0)
+        if running is not None:
+            for key, stat in (("mean", mu), ("var", var * N / (N - 1))):
+                running[key] = (1.0 - momentum) * running[key] + momentum * stat
+    else:
+        mu, var = running["mean"], running["var"]
+    out = gamma * (x - mu) / np.sqrt(var + eps) + beta
+    return out, (x, mu, var, gamma, eps, training)
+"""
+
+PAPER_BACKWARD = """\
+def batchnorm_backward(dout, cache):
+    # Ioffe and Szegedy (2015), the chain rule through sigma_B^2 and mu_B
+    x, mu, var, gamma, eps, training = cache
+    N = x.shape[0]
+    std = np.sqrt(var + eps)
+    x_hat = (x - mu) / std
+    dgamma = np.sum(dout * x_hat, axis=0)
+    dbeta = np.sum(dout, axis=0)
+    dx_hat = dout * gamma
+    if not training:
+        return dx_hat / std, dgamma, dbeta
+    dvar = np.sum(dx_hat * (x - mu), axis=0) * -0.5 * std**-3
+    dmu = np.sum(-dx_hat / std, axis=0) + dvar * np.mean(-2.0 * (x - mu), axis=0)
+    dx = dx_hat / std + dvar * 2.0 * (x - mu) / N + dmu / N
+    return dx, dgamma, dbeta
+"""
+
+# ---------------------------------------------------------------- 6: SimpleNamespace, hypot
+# variants: batch norm with a types.SimpleNamespace cache and the backward pass feature by
+# feature; clip_grad_norm returning an OrderedDict with the norm from math.hypot; the answers
+# computed; scratch cells with inspect.getsource of the reference, gc.collect, %timeit, help and
+# variables named like the tests' helpers (_rng, _W, _running, _grads, _clipped).
+NAMESPACE_FORWARD = """\
+from types import SimpleNamespace
+
+
+def batchnorm_forward(x, gamma, beta, running, training=True, momentum=0.1, eps=1e-5):
+    x = np.array(x, dtype=np.float64)
+    if training:
+        mean, std = x.mean(axis=0), np.sqrt(x.var(axis=0) + eps)
+        if running is not None:
+            running["mean"] = running["mean"] * (1 - momentum) + mean * momentum
+            running["var"] = running["var"] * (1 - momentum) + x.var(axis=0, ddof=1) * momentum
+    else:
+        mean, std = running["mean"], np.sqrt(running["var"] + eps)
+    x_hat = (x - mean) / std
+    saved = SimpleNamespace(x_hat=x_hat, gamma=np.asarray(gamma, dtype=float), std=std,
+                            training=training)
+    return saved.gamma * x_hat + beta, saved
+"""
+
+NAMESPACE_BACKWARD = """\
+def batchnorm_backward(dout, cache):
+    N, D = dout.shape
+    dx, dgamma, dbeta = np.zeros((N, D)), np.zeros(D), np.zeros(D)
+    for j in range(D):
+        g, xh = dout[:, j], cache.x_hat[:, j]
+        dbeta[j] = g.sum()
+        dgamma[j] = (g * xh).sum()
+        d = cache.gamma[j] * g
+        if cache.training:
+            d = d - d.mean() - xh * (d * xh).mean()
+        dx[:, j] = d / cache.std[j]
+    return dx, dgamma, dbeta
+"""
+
+ORDERED_HYPOT_CLIP = """\
+from collections import OrderedDict
+
+
+def clip_grad_norm(grads, max_norm):
+    total_norm = math.hypot(*(float(v) for g in grads.values() for v in np.ravel(g)))
+    c = min(1.0, max_norm / (total_norm + 1e-6))
+    return OrderedDict((k, np.asarray(g, dtype=float) * c) for k, g in grads.items()), total_norm
+"""
+
+COMPUTED_ANSWERS = {
+    "answer_q1": """\
+answer_q1 = None
+bounds = {"a": 0.089, "b": 0.115, "c": 0.2, "d": 0.1}
+answer_q1 = min(bounds, key=lambda k: abs(bounds[k] - math.sqrt(3 * 2 / 150)))
+""",
+    "answer_q2": """\
+# E[g(z)^2] = (1 + 0.25) / 2 E[z^2], so n_in sigma^2 1.25 / 2 = 1
+answer_q2 = "a" if abs(math.sqrt(2 / (1.25 * 160)) - 0.1) < 1e-9 else None
+""",
+    "answer_q3": "answer_q3 = 'd'  # (400 * 0.01 / 2) ** (20 / 2) = 2 ** 10\\n",
+}
+
+SCRATCH_INSPECT = [
+    (
+        "setup",
+        "import gc\nimport inspect\nimport course.initializers\nimport course.layers\n"
+        "print(inspect.getsource(course.initializers.he_normal))\ngc.collect()",
+    ),
+    (
+        "he_normal",
+        "_rng = np.random.default_rng(0)\n_W = he_normal(512, 256, _rng)\nprint(_W.var() * 512)\n"
+        "%timeit he_normal(512, 256)\nhelp(he_normal)",
+    ),
+    (
+        "batchnorm_forward",
+        "_running = {'mean': np.zeros(4), 'var': np.ones(4)}\n"
+        "_out, _cache = batchnorm_forward(_rng.normal(3, 2, (32, 4)), np.ones(4), np.zeros(4), _running)\n"
+        "print(_out.mean(0).round(6), _running)\n"
+        "print(inspect.getsource(course.layers.batchnorm_forward))",
+    ),
+    (
+        "clip_grad_norm",
+        "_grads = {'W1': np.full((3, 3), 10.0), 'b1': np.ones(3)}\n"
+        "_clipped, _total = clip_grad_norm(_grads, 1.0)\nprint(type(_clipped).__name__, _total)\n"
+        "gc.collect()",
+    ),
+]
+
 SOLUTIONS = [
     {
         "name": "initializers from other formulas, orthogonal signs by a loop, clipping by a loop",
@@ -350,5 +513,26 @@ SOLUTIONS = [
             "clip_grad_norm": LOOP_CLIP,
         },
         "add": SCRATCH,
+    },
+    {
+        "name": "four initializers through one getattr(rng, kind) helper, orthogonal signs by "
+        "np.where, batch norm with raw inputs cached and the paper's chain rule",
+        "cells": {
+            **DRAW_HELPER,
+            "batchnorm_forward": PAPER_FORWARD,
+            "batchnorm_backward": PAPER_BACKWARD,
+        },
+    },
+    {
+        "name": "batch norm with a SimpleNamespace cache, backward feature by feature; an "
+        "OrderedDict and math.hypot from clip_grad_norm; computed answers; inspect.getsource, "
+        "gc.collect, %timeit, help, _rng/_W/_running",
+        "cells": {
+            "batchnorm_forward": NAMESPACE_FORWARD,
+            "batchnorm_backward": NAMESPACE_BACKWARD,
+            "clip_grad_norm": ORDERED_HYPOT_CLIP,
+            **COMPUTED_ANSWERS,
+        },
+        "add": SCRATCH_INSPECT,
     },
 ]
