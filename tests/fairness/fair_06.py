@@ -312,4 +312,163 @@ SCRATCH = {
     ],
 }
 
-SOLUTIONS = [LOOPS, FORMULAS, HELPERS, SCRATCH]
+# variants: kfold_score making every fold's model first and fitting each once afterwards; the L1
+# value as np.linalg.norm(W, 1); the L2 value by np.vdot; the dropout mask by np.greater_equal
+# and np.divide; should_stop from the index of the last improving epoch; augment_digits cropping
+# each image out of a zero-padded copy.
+MODELS_FIRST = {
+    "name": "every fold's model made first and each fitted once afterwards; norm(W, 1), vdot, "
+    "greater_equal mask, the index of the last improvement, crops of a zero-padded image",
+    "cells": {
+        "l1_penalty": """def l1_penalty(params, lam):
+    value, grads = 0.0, {}
+    for key, p in params.items():
+        p = np.asarray(p, dtype=np.float64)
+        if key.startswith("W"):
+            value += lam * float(np.linalg.norm(p.ravel(), 1))
+            grads[key] = lam * np.sign(p)
+        else:
+            grads[key] = np.zeros(p.shape)
+    return value, grads
+""",
+        "l2_penalty": """def l2_penalty(params, lam):
+    weights = {k: np.asarray(v, dtype=float) for k, v in params.items() if k.startswith("W")}
+    value = lam * sum(float(np.vdot(W, W)) for W in weights.values())
+    grads = {k: np.multiply(2.0 * lam, weights[k]) if k in weights else np.zeros(np.shape(v))
+             for k, v in params.items()}
+    return float(value), grads
+""",
+        "dropout_forward": """def dropout_forward(x, rate, rng=None, training=True, mask=None):
+    x = np.asarray(x, dtype=float)
+    if not training or rate == 0:
+        return x, None
+    keep = np.greater_equal(rng.random(x.shape), rate) if mask is None else np.asarray(mask)
+    scaled = np.divide(keep.astype(float), 1.0 - rate)
+    return x * scaled, scaled
+""",
+        "should_stop": """def should_stop(val_losses, patience, min_delta=0.0):
+    best, last_improvement = math.inf, -1
+    for epoch, loss in enumerate(val_losses):
+        if loss < best - min_delta:
+            best, last_improvement = loss, epoch
+    epochs_since = len(val_losses) - 1 - last_improvement
+    return epochs_since >= patience
+""",
+        "kfold_score": """def kfold_score(X, y, n_splits, make_model, rng):
+    seed = int(rng.integers(2**31 - 1))
+    X, y = np.asarray(X), np.asarray(y)
+    splits = list(KFold(n_splits, shuffle=True, random_state=seed).split(X))
+    models = [make_model() for _ in splits]  # a fresh model for every fold, made up front
+    scores = []
+    for model, (train, val) in zip(models, splits):
+        model.fit(X[train], y[train])
+        scores.append(float(np.mean(model.predict(X[val]) == y[val])))
+    return np.array(scores)
+""",
+        "augment_digits": """def augment_digits(X, rng, max_shift=1, noise_std=1.0):
+    X = np.asarray(X, dtype=float)
+    n = X.shape[0]
+    shifts = rng.integers(-max_shift, max_shift + 1, size=(n, 2))
+    noise = rng.normal(0.0, noise_std, size=(n, 64))
+    m = int(max_shift)
+    padded = np.pad(X.reshape(n, 8, 8), ((0, 0), (m, m), (m, m)))  # zeros all around
+    out = np.empty((n, 8, 8))
+    for k, (dy, dx) in enumerate(shifts):
+        # out[i, j] = img[i - dy, j - dx] = padded[i - dy + m, j - dx + m]
+        out[k] = padded[k, m - dy : m - dy + 8, m - dx : m - dx + 8]
+    return np.clip(out.reshape(n, 64) + noise, 0.0, 16.0)
+""",
+    },
+}
+
+# variants: kfold_score filling a preallocated array by enumerate with X.take; dropout_backward
+# as one np.multiply; should_stop by functools.reduce over (best, wait); augment_digits by np.roll
+# with the wrapped rows and columns set to zero; scratch cells with inspect.getsource of the
+# reference, gc.collect, %timeit, help and names the tests' helpers use (Spy, Memorizer, _call,
+# folds).
+REDUCE_AND_ROLL = {
+    "name": "preallocated fold scores with X.take, one np.multiply, functools.reduce, np.roll "
+    "with the wrap-around blanked; inspect.getsource, gc.collect, %timeit, help, Spy/_call",
+    "cells": {
+        "dropout_backward": """def dropout_backward(dout, cache):
+    return np.multiply(dout, 1.0 if cache is None else cache)
+""",
+        "should_stop": """from functools import reduce
+
+
+def should_stop(val_losses, patience, min_delta=0.0):
+    def after(state, loss):
+        best, wait = state
+        return (loss, 0) if loss < best - min_delta else (best, wait + 1)
+
+    _best, wait = reduce(after, val_losses, (math.inf, 0))
+    return wait >= patience
+""",
+        "kfold_score": """def kfold_score(X, y, n_splits, make_model, rng):
+    seed = int(rng.integers(2**31 - 1))
+    X, y = np.asarray(X), np.asarray(y)
+    scores = np.empty(n_splits)
+    for k, (tr, va) in enumerate(KFold(n_splits=n_splits, shuffle=True, random_state=seed).split(X)):
+        model = make_model()
+        model.fit(X.take(tr, axis=0), y.take(tr))
+        scores[k] = np.count_nonzero(model.predict(X.take(va, axis=0)) == y.take(va)) / len(va)
+    return scores
+""",
+        "augment_digits": """def augment_digits(X, rng, max_shift=1, noise_std=1.0):
+    X = np.asarray(X, dtype=float)
+    n = X.shape[0]
+    shifts = rng.integers(-max_shift, max_shift + 1, size=(n, 2))
+    noise = rng.normal(0.0, noise_std, size=(n, 64))
+    out = np.zeros((n, 64))
+    for k in range(n):
+        dy, dx = int(shifts[k, 0]), int(shifts[k, 1])
+        img = np.roll(X[k].reshape(8, 8), (dy, dx), axis=(0, 1))
+        # np.roll wraps around: blank what came in from the other side
+        if dy > 0:
+            img[:dy, :] = 0.0
+        elif dy < 0:
+            img[dy:, :] = 0.0
+        if dx > 0:
+            img[:, :dx] = 0.0
+        elif dx < 0:
+            img[:, dx:] = 0.0
+        out[k] = img.ravel()
+    return np.clip(out + noise, 0.0, 16.0)
+""",
+        "q_weight_decay": """# d/dW (lam W^2) = 2 lam W: weight_decay = 2 * 0.003, factor 1 - 0.05 * 0.006
+answer_weight_decay = {0.003: "a", 0.0015: "b", 0.006: "c"}[round(2 * 0.003, 6)]
+""",
+    },
+    "add": [
+        (
+            "setup",
+            "import gc\nimport inspect\nimport course.regularization\n"
+            "print(inspect.getsource(course.regularization.should_stop))\ngc.collect()\n",
+        ),
+        (
+            "should_stop",
+            "%timeit should_stop([1.0, 0.9, 0.95] * 100, 5)\nhelp(should_stop)\n",
+        ),
+        (
+            "kfold_score",
+            "class Spy:  # named like a helper of the tests\n"
+            "    log = []\n"
+            "\n"
+            "    def fit(self, X, y):\n"
+            "        Spy.log.append(len(X))\n"
+            "        return self\n"
+            "\n"
+            "    def predict(self, X):\n"
+            "        return np.zeros(len(X), dtype=int)\n"
+            "\n"
+            "\n"
+            "Memorizer = folds = None\n"
+            "_call = kfold_score(np.eye(9), np.arange(9) % 2, 3, Spy, np.random.default_rng(0))\n"
+            "print(_call, Spy.log)\n"
+            "import course.training\n"
+            "print(inspect.getsource(course.training.kfold_score))\ngc.collect()\n",
+        ),
+    ],
+}
+
+SOLUTIONS = [LOOPS, FORMULAS, HELPERS, SCRATCH, MODELS_FIRST, REDUCE_AND_ROLL]
