@@ -239,6 +239,110 @@ TYPED = {
     "q_adam_second_step": 'answer_adam_second_step = "a"\n',
 }
 
+# variants: sgd_momentum_step returning a namedtuple, its Nesterov direction written with the
+# velocity the docstring states (this step's, after the update); iterate_minibatches by np.split
+# of the order at multiples of batch_size; one ema() helper shared by rmsprop_step and adam_step;
+# adagrad_step by np.reciprocal; the number of iterations by integer ceiling division.
+SPLIT_AND_EMA = {
+    "iterate_minibatches": """def iterate_minibatches(X, y, batch_size, rng=None, shuffle=True):
+    n = len(X)
+    if shuffle:
+        order = (np.random.default_rng() if rng is None else rng).permutation(n)
+    else:
+        order = np.arange(n)
+    for idx in np.split(order, np.arange(batch_size, n, batch_size)):
+        yield X[idx], y[idx]
+""",
+    "sgd_momentum_step": """from collections import namedtuple
+
+Step = namedtuple("Step", ["p", "velocity"])
+
+
+def sgd_momentum_step(p, g, velocity, lr, momentum, nesterov=False):
+    g = np.array(g, dtype=float)
+    new_velocity = g if velocity is None else momentum * velocity + g
+    if nesterov:
+        # the velocity of this step, already updated with g (not the one passed in)
+        direction = g + momentum * new_velocity
+    else:
+        direction = new_velocity
+    return Step(p - lr * direction, new_velocity)
+""",
+    "adagrad_step": """def adagrad_step(p, g, sum_sq, lr, eps=1e-10):
+    g = np.asarray(g, dtype=float)
+    s = sum_sq + g * g
+    return p - lr * g * np.reciprocal(np.sqrt(s) + eps), s
+""",
+    "rmsprop_step": """def ema(old, new, beta):
+    # exponential moving average: beta of the old value, 1 - beta of the new one
+    return beta * old + (1.0 - beta) * new
+
+
+def rmsprop_step(p, g, square_avg, lr, alpha=0.99, eps=1e-8):
+    g = np.asarray(g, dtype=float)
+    v = ema(square_avg, g * g, alpha)
+    return p - lr * g / (np.sqrt(v) + eps), v
+""",
+    "adam_step": """def adam_step(p, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    g = np.asarray(g, dtype=float)
+    m, v = ema(m, g, beta1), ema(v, g * g, beta2)
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+""",
+    "q_iterations": "answer_iterations = -(-_n_samples // _batch_size) * _n_epochs\n",
+    "q_adam_second_step": 'answer_adam_second_step = "a"\n',
+}
+
+# variants: iterate_minibatches with `yield from` a generator expression over slices; adam_step
+# updating both moments in one generator expression; the answer to question 7 worked out with
+# the student's own adam_step; scratch cells with inspect.getsource of the reference, gc.collect,
+# %timeit, help and names of the tests' helpers (reference, _global_state, _batches).
+YIELD_FROM = {
+    "iterate_minibatches": """def iterate_minibatches(X, y, batch_size, rng=None, shuffle=True):
+    n = X.shape[0]
+    if rng is None:
+        rng = np.random.default_rng()
+    order = rng.permutation(n) if shuffle else np.arange(n)
+    slices = [order[i : i + batch_size] for i in range(0, n, batch_size)]
+    yield from ((X[idx], y[idx]) for idx in slices)
+""",
+    "adam_step": """def adam_step(p, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    g = np.asarray(g, dtype=float)
+    m, v = (b * s + (1 - b) * x for b, s, x in ((beta1, m, g), (beta2, v, g * g)))
+    step = (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
+    return p - lr * step, m, v
+""",
+    "q_adam_second_step": """answer_adam_second_step = None
+_p0, _g = np.array([0.0]), np.array([3.0])
+_p1, _m, _v = adam_step(_p0, _g, np.zeros(1), np.zeros(1), 1, lr=1.0, eps=0.0)
+_p2, _m, _v = adam_step(_p1, np.zeros(1), _m, _v, 2, lr=1.0, eps=0.0)
+_ratio = float((_p2 - _p1)[0] / (_p1 - _p0)[0])  # the second step, in units of the first
+answer_adam_second_step = "a" if 0.6 < _ratio < 0.7 else "?"
+""",
+}
+
+SCRATCH_INSPECT = [
+    (
+        "setup",
+        "import gc\nimport inspect\nimport course.optimizers\n"
+        "print(inspect.getsource(course.optimizers.adam_step))\ngc.collect()",
+    ),
+    (
+        "iterate_minibatches",
+        "reference = course.optimizers  # a name the tests use too\n"
+        "_batches = list(iterate_minibatches(np.arange(20).reshape(10, 2), np.arange(10), 4))\n"
+        "print([len(b) for _, b in _batches])\n"
+        "%timeit list(iterate_minibatches(np.zeros((1000, 3)), np.zeros(1000), 32))\n"
+        "help(iterate_minibatches)",
+    ),
+    (
+        "adam_step",
+        "def _global_state():\n    return 'mine'\n\n\n"
+        "print(inspect.getsource(course.optimizers.sgd_momentum_step))\n"
+        "print(adam_step(np.ones(2), np.ones(2), np.zeros(2), np.zeros(2), 1, 0.1))\ngc.collect()",
+    ),
+]
+
 SOLUTIONS = [
     {
         "name": "loops everywhere (while-loop batches, per-element steps, counted iterations)",
@@ -310,6 +414,17 @@ SOLUTIONS = [
             ("student_id", "x = 3\nW = None\nparams = {}\nX, y = None, None"),
             ("q_iterations_inputs", "input = 'my notes: count the partial batch too'"),
         ],
+    },
+    {
+        "name": "Nesterov with this step's velocity, returned as a namedtuple; np.split batches; "
+        "one ema() helper for RMSprop and Adam; np.reciprocal; integer ceiling division",
+        "cells": SPLIT_AND_EMA,
+    },
+    {
+        "name": "yield from a generator expression, both Adam moments in one expression, question "
+        "7 worked out with my adam_step; inspect.getsource, gc.collect, %timeit, help, reference",
+        "cells": YIELD_FROM,
+        "add": SCRATCH_INSPECT,
     },
 ]
 
