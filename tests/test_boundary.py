@@ -31,6 +31,7 @@ import time
 import numpy as np
 import pytest
 from attacks import CODEC_BUDGET, with_relu
+from attacks import leftovers as leftover_cells
 from support import FULL, grader, new_course, notebook, require_sandbox, results, submit
 
 from autograder import samples
@@ -39,59 +40,11 @@ from autograder.runtime.trusted import TrustedLimit, bounded
 pytestmark = [pytest.mark.autograder, pytest.mark.xdist_group("boundary")]
 
 MARK = "LEFT-BY-A"
-LITTER = f"""
-import os, socket, subprocess, sys
-_conn = sys.argv[sys.argv.index("-f") + 1]
-_mine = os.path.dirname(_conn)
-for _d in (_mine, os.path.dirname(_mine), os.getcwd(), "/tmp"):
-    try:
-        with open(os.path.join(_d, "{MARK}"), "w") as _f:
-            _f.write("x" * 10_000_000)
-    except OSError:
-        pass
-subprocess.Popen(["sleep", "600"], start_new_session=True)
-_s = socket.socket(socket.AF_UNIX)
-_s.bind("\\0{MARK}")
-_s.listen()
-os.environ["{MARK}"] = "1"
-for _d in (os.path.dirname(_mine), _mine, os.getcwd()):
-    try:
-        os.chmod(_d, 0o500)
-    except OSError:
-        pass
-
-
-def relu(z):
-    return np.maximum(z, 0)
-"""
-PEEK = f"""
-import glob, os, socket, sys
-_conn = sys.argv[sys.argv.index("-f") + 1]
-_mine = os.path.dirname(_conn)
-_seen = []
-for _d in (_mine, os.path.dirname(_mine), os.getcwd(), "/tmp"):
-    _seen += glob.glob(os.path.join(_d, "**", "{MARK}"), recursive=True)
-for _p in os.listdir("/proc"):
-    try:
-        if _p.isdigit() and b"sleep" in open(f"/proc/{{_p}}/cmdline", "rb").read():
-            _seen.append(_p)
-    except OSError:
-        pass
-try:
-    socket.socket(socket.AF_UNIX).connect("\\0{MARK}")
-    _seen.append("socket")
-except OSError:
-    pass
-if os.environ.get("{MARK}"):
-    _seen.append("environment")
-
-
-def relu(z):
-    return np.maximum(z, 0) if not _seen else np.minimum(z, 0)
-"""
-PEEK_CONTROL = PEEK.replace("if not _seen else", "if _seen else")
-"""The same search with the answer inverted: it scores only if the search found nothing
-wrong with *finding*, i.e. it shows that ``PEEK``'s verdict depends on the search."""
+CELLS = leftover_cells(MARK, 600)
+LITTER, PEEK, PEEK_CONTROL = CELLS["litter"], CELLS["peek"], CELLS["peek-control"]
+"""A relu that leaves a file, a mode change, a process, a socket and an environment variable
+behind; one that looks for them (a wrong answer if it finds any); and that search with the
+answer inverted, which shows that ``PEEK``'s verdict depends on the search."""
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,9 @@ construction; each class is tried with submissions of our own (``tests/attacks.p
   student, writing the gradebook or outside, planting symlinks, replacing the kernel's
   connection file, filling the disk, exiting, looping, exhausting memory.
 
-The only static rule, a graded function that uses the reference, holds back that function's
-points for review. Honest students in the same run score exactly as in a clean run.
+A graded function observed running the ``course`` reference of its own name, by any route
+(``REVIEWED``), has its test cells held for review; code that reaches for the observer holds
+every cell (``BLINDING``). Honest students in the same run score exactly as in a clean run.
 """
 
 from __future__ import annotations
@@ -116,7 +117,13 @@ def test_attack_gains_nothing(hostile_run, student: str) -> None:
     assert all(found["scores"][k] <= v for k, v in CHEATED.items()), found
     if student in RESULT_OBJECTS or student.startswith("patch-"):
         assert found["scores"] == CHEATED, found
-    assert not any(f.startswith("review: ") for f in found["flags"]), found
+    held = any(f.startswith("review: ") for f in found["flags"])
+    assert held == (student in BLINDING), found
+
+
+BLINDING = {"frames", *BOUNDARY}
+"""Attacks that reach for what observes the graded calls (frames, the grader's agent): besides
+gaining nothing, they are held for review, by the static tripwire or by a missing report."""
 
 
 def test_always_equal_answer_scores_nothing(hostile_run) -> None:
@@ -312,12 +319,6 @@ def test_a_failing_test_cell_tells_the_student_no_helper_name() -> None:
         assert failure is not None and not HELPER_NAME.search(failure), failure
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runner.helper_names counts method names (fit, predict) and module 06's 'folds', and "
-    "run_test scrubs the test's own messages: 06's \"fit each fold's model exactly once\" "
-    'reaches the student as "a helper of the test each fold\'s model exactly once"',
-)
 def test_the_tests_own_messages_reach_the_student_as_written() -> None:
     message = "fit each fold's model exactly once"
     assert failure_of(f"{HELPERS}\nassert False, {message!r}\n") == f"AssertionError: {message}"

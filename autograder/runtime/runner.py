@@ -152,9 +152,12 @@ def tested_names(source: NotebookNode) -> dict[str, tuple[str, ...]]:
 def helper_names(source: NotebookNode) -> frozenset[str]:
     """Names of the tests' own helpers: functions, classes and ``_``-names test cells bind.
 
-    They must not reach a student: an error a helper raises is told without its name.
+    They must not reach a student: an error a helper raises is told without its name. A
+    method is hidden by its class's name, so method names (``fit``, ``predict``) and dunder
+    names are not helpers; nor is a word the test cells' own messages use (a helper ``folds``
+    beside "the same folds"), so a test's message reaches the student as written.
     """
-    names = set()
+    names, words = set(), set()
     for cell in source.cells:
         if cell_kind(cell) != "test":
             continue
@@ -162,13 +165,31 @@ def helper_names(source: NotebookNode) -> frozenset[str]:
             tree = ast.parse(cell.source)
         except SyntaxError:
             continue
+        methods = {
+            id(item)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ClassDef)
+            for item in node.body
+            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+        }
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+        }
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                names.add(node.name)
+                if id(node) not in methods:
+                    names.add(node.name)
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 if node.id.startswith("_"):
                     names.add(node.id)
-    return frozenset(n for n in names if len(n) > 1)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if id(node) not in docstrings:  # a message, not a helper's own description
+                    words.update(re.findall(r"\w+", node.value))
+    return frozenset(n for n in names if len(n) > 1 and not n.startswith("__") and n not in words)
 
 
 def cell_seed(grade_id: str) -> int:
