@@ -252,6 +252,166 @@ print(type(model).__name__, [name for name, _ in model.steps], time.perf_counter
 print(cross_val_score(make_model(), X[:300], y[:300], cv=2).mean())
 """
 
+# -- two more entries (issue 21) ------------------------------------------------------------------
+# variants: make_model with a transformer class of the student's own (BaseEstimator,
+# TransformerMixin) dividing by 16; confusion_matrix counting into a LOCAL variable `cm` while a
+# scratch cell imported scikit-learn's confusion_matrix under the name `cm`; precision_recall_f1
+# from a bincount confusion matrix over np.unique codes; accuracy by np.count_nonzero; question 3
+# by a recursive function.
+OWN_TRANSFORMER = """from sklearn.base import BaseEstimator, TransformerMixin
+
+
+class Sixteenths(BaseEstimator, TransformerMixin):
+    \"\"\"Pixels 0..16 to 0..1.\"\"\"
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return np.asarray(X, dtype=float) / 16.0
+
+
+def make_model():
+    ### BEGIN SOLUTION
+    net = MLPClassifier(hidden_layer_sizes=(192,), alpha=1e-2, learning_rate_init=3e-3,
+                        max_iter=200, early_stopping=True, n_iter_no_change=15, random_state=5)
+    return make_pipeline(Sixteenths(), net)
+    ### END SOLUTION
+"""
+
+CM_LOCAL_NAME = """def confusion_matrix(y_true, y_pred, n_classes=None):
+    ### BEGIN SOLUTION
+    y_true = np.asarray(y_true).astype(int)
+    y_pred = np.asarray(y_pred).astype(int)
+    K = int(max(y_true.max(), y_pred.max())) + 1 if n_classes is None else n_classes
+    cm = np.zeros((K, K), dtype=int)  # my own counts: a local name
+    for t, p in zip(y_true, y_pred):
+        cm[t, p] += 1
+    return cm
+    ### END SOLUTION
+"""
+
+PRF_UNIQUE_CODES = """def precision_recall_f1(y_true, y_pred, average="macro", pos_label=1):
+    ### BEGIN SOLUTION
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if average == "binary":
+        t, p = y_true == pos_label, y_pred == pos_label
+        tp, n_pred, n_true = (np.array([np.sum(a)]) for a in (t & p, p, t))
+    else:
+        classes, codes = np.unique(np.concatenate([y_true, y_pred]), return_inverse=True)
+        k, n = len(classes), len(y_true)
+        C = np.bincount(codes[:n] * k + codes[n:], minlength=k * k).reshape(k, k)
+        tp, n_pred, n_true = np.diag(C), C.sum(axis=0), C.sum(axis=1)
+        if average == "micro":
+            tp, n_pred, n_true = tp.sum(keepdims=True), n_pred.sum(keepdims=True), n_true.sum(keepdims=True)
+
+    def ratio(a, b):
+        return np.where(b > 0, a / np.maximum(b, 1), 0.0)  # never divides by zero
+
+    P, R, F = ratio(tp, n_pred), ratio(tp, n_true), ratio(2 * tp, n_pred + n_true)
+    return float(P.mean()), float(R.mean()), float(F.mean())
+    ### END SOLUTION
+"""
+
+ACC_COUNT_NONZERO = """def accuracy(y_true, y_pred):
+    ### BEGIN SOLUTION
+    a, b = np.asarray(y_true), np.asarray(y_pred)
+    return np.count_nonzero(a == b) / a.size
+    ### END SOLUTION
+"""
+
+Q3_RECURSIVE = """answer_q3 = None
+### BEGIN SOLUTION
+def halving(n, epochs):
+    # epochs of this round and of every later one, then the final refit
+    spent = q3_folds * n * epochs
+    if n <= 1:
+        return spent + epochs
+    return spent + halving(math.ceil(n / q3_factor), epochs * q3_factor)
+
+
+answer_q3 = halving(q3_candidates, q3_first_epochs)
+### END SOLUTION
+"""
+
+SCRATCH_CM_IMPORT = """# scikit-learn's version, to compare with mine
+from sklearn.metrics import confusion_matrix as cm
+
+print(cm([0, 1, 2, 2], [0, 2, 2, 1]))
+"""
+
+# variants: make_model with MinMaxScaler(feature_range=(-1, 1)) and a np.random.RandomState made
+# inside make_model as the network's random_state; confusion_matrix by np.histogram2d;
+# precision_recall_f1 from a collections.Counter of (true, predicted) pairs; accuracy as a sum
+# over zip; scratch cells with inspect.getsource of the reference, gc.collect, %timeit, help and
+# names the tests use (_model, _C, halving_epochs).
+RANDOM_STATE_PIPELINE = """def make_model():
+    ### BEGIN SOLUTION
+    net = MLPClassifier(hidden_layer_sizes=(256,), alpha=0.3, max_iter=300, early_stopping=True,
+                        n_iter_no_change=20, random_state=np.random.RandomState(0))
+    return Pipeline(steps=[("minmax", MinMaxScaler(feature_range=(-1, 1))), ("mlp", net)])
+    ### END SOLUTION
+"""
+
+CM_HISTOGRAM = """def confusion_matrix(y_true, y_pred, n_classes=None):
+    ### BEGIN SOLUTION
+    t, p = np.asarray(y_true), np.asarray(y_pred)
+    K = n_classes if n_classes is not None else int(max(t.max(), p.max())) + 1
+    edges = np.arange(K + 1) - 0.5  # one bin per class, centred on its label
+    counts, _, _ = np.histogram2d(t, p, bins=[edges, edges])
+    return counts.astype(int)
+    ### END SOLUTION
+"""
+
+PRF_COUNTER = """from collections import Counter
+
+
+def precision_recall_f1(y_true, y_pred, average="macro", pos_label=1):
+    ### BEGIN SOLUTION
+    pairs = Counter(zip(np.asarray(y_true).tolist(), np.asarray(y_pred).tolist()))
+    true_count, pred_count = Counter(), Counter()
+    for (t, p), c in pairs.items():
+        true_count[t] += c
+        pred_count[p] += c
+    if average == "binary":
+        labels = [pos_label]
+    else:
+        labels = sorted(set(true_count) | set(pred_count))
+    rows = [(pairs[(c, c)], pred_count[c], true_count[c]) for c in labels]
+    if average == "micro":
+        rows = [tuple(map(sum, zip(*rows)))]
+
+    def div(a, b):
+        return a / b if b else 0.0
+
+    P = [div(tp, n_pred) for tp, n_pred, _ in rows]
+    R = [div(tp, n_true) for tp, _, n_true in rows]
+    F = [div(2 * tp, n_pred + n_true) for tp, n_pred, n_true in rows]
+    return sum(P) / len(P), sum(R) / len(R), sum(F) / len(F)
+    ### END SOLUTION
+"""
+
+ACC_ZIP = """def accuracy(y_true, y_pred):
+    ### BEGIN SOLUTION
+    hits = sum(1 for t, p in zip(y_true, y_pred) if t == p)
+    return hits / len(y_true)
+    ### END SOLUTION
+"""
+
+SCRATCH_INSPECT = """import gc
+import inspect
+
+import course.metrics
+
+print(inspect.getsource(course.metrics.confusion_matrix))
+_C = confusion_matrix([0, 1, 2], [0, 2, 2])
+_model = None
+halving_epochs = "my notes"
+%timeit confusion_matrix(np.arange(1000) % 10, np.arange(1000) % 7)
+help(confusion_matrix)
+gc.collect()
+"""
+
 SOLUTIONS = [
     {
         "name": "FunctionTransformer with my own function; confusion matrix by a loop over the "
@@ -298,6 +458,31 @@ SOLUTIONS = [
             "q3_halving_budget": f"answer_q3 = {q3_epochs('alice')}  # by hand, for my id\n",
         },
         "add": [("q3_inputs", "print(q3_candidates * q3_first_epochs)")],
+    },
+    {
+        "name": "a transformer class of my own; a local `cm` after a scratch cell imported "
+        "sklearn's confusion_matrix as cm; bincount over np.unique codes; count_nonzero; "
+        "Q3 by recursion",
+        "cells": {
+            "make_model": OWN_TRANSFORMER,
+            "confusion_matrix": CM_LOCAL_NAME,
+            "precision_recall_f1": PRF_UNIQUE_CODES,
+            "accuracy": ACC_COUNT_NONZERO,
+            "q3_halving_budget": Q3_RECURSIVE,
+        },
+        "add": [("test_make_model_accuracy", SCRATCH_CM_IMPORT)],
+    },
+    {
+        "name": "MinMaxScaler(-1, 1) and a RandomState made in make_model; histogram2d; a Counter "
+        "of (true, predicted) pairs; a sum over zip; inspect.getsource, gc.collect, %timeit, "
+        "help, _C/_model/halving_epochs",
+        "cells": {
+            "make_model": RANDOM_STATE_PIPELINE,
+            "confusion_matrix": CM_HISTOGRAM,
+            "precision_recall_f1": PRF_COUNTER,
+            "accuracy": ACC_ZIP,
+        },
+        "add": [("test_confusion_matrix", SCRATCH_INSPECT)],
     },
 ]
 
