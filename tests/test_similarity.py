@@ -174,8 +174,9 @@ def test_a_pasted_reference_appears(losses: dict[str, FunctionSimilarity]) -> No
     assert ("paster", "course.losses.mse") in pairs(mse, "reference")
     (match,) = [m for m in mse.matches if m.right == "course.losses.mse"]
     assert match.score >= 0.95, match.shares
-    assert "_same_shape" in match.left_code and "# found this" not in match.left_code
-    assert "_pair" in match.right_code  # the reference's helper is part of its document
+    pasted_code, reference_code = match.codes
+    assert "_same_shape" in pasted_code and "# found this" not in pasted_code
+    assert "_pair" in reference_code  # the reference's helper is part of its document
 
 
 def test_a_copied_classmate_appears_and_independent_work_does_not(
@@ -271,5 +272,25 @@ def test_marked_code_escapes_and_keeps_spans_apart() -> None:
     html = marked_code(code, ((4, 9), (0, 2), (8, 12)))
     assert html.startswith("<mark>a </mark>") and "&lt;b&gt;" in html
     assert "\x1b" not in html and html.count("<mark>") == 3
-    match = Match("f", "reference", "<i>x</i>", SOLUTION, code, code, (1.0, 0.9), ((), ()))
+    document = similarity.fingerprint(code, set())
+    match = Match("f", "reference", "<i>x</i>", SOLUTION, (1.0, 0.9), (document, document))
     assert "&lt;i&gt;x&lt;/i&gt;" in similar_pair(match) and "90%" in similar_pair(match)
+
+
+def test_shares_are_copydetects() -> None:
+    """The shares computed here, for speed, are those copydetect's compare_files gives."""
+    from copydetect import compare_files
+
+    texts = [
+        similarity.notebook_functions([source])["categorical_cross_entropy"].text
+        for source in (OWN_CCE, COPIED_CCE, INDEPENDENT_CCE, HELPER_CCE)
+    ]
+    documents = [similarity.fingerprint(text, set()) for text in texts]
+    for left in documents:
+        for right in documents:
+            shared = left.hashes & right.hashes
+            ours = [
+                similarity.covered(d, shared) / d.fingerprint.token_coverage for d in (left, right)
+            ]
+            _, theirs, _ = compare_files(left.fingerprint, right.fingerprint)
+            assert ours == pytest.approx(list(theirs))

@@ -336,7 +336,7 @@ def similar_pair(match: Match) -> str:
     )
     codes = "".join(
         f"<pre>{marked_code(code, spans)}</pre>"
-        for code, spans in zip((match.left_code, match.right_code), match.spans, strict=True)
+        for code, spans in zip(match.codes, match.spans, strict=True)
     )
     return f"<details><summary>{summary}</summary><div class='pair'>{codes}</div></details>"
 

@@ -92,19 +92,24 @@ SOLUTION = "source solution"
 """The name of the source notebook's solution among the references."""
 
 log = logging.getLogger(__name__)
+Spans = tuple[tuple[int, int], ...]
 
 
 @dataclass
 class Document:
     """The text of one graded function, fingerprinted with the release text removed.
 
-    ``size`` counts the normalized characters that no run of the release text covers.
+    ``size`` counts the normalized characters that no run of the release text covers;
+    ``runs`` lists each run kept as ``(start, hash)`` in the order of the text, and ``repeats``
+    is the most times one run occurs.
     """
 
     code: str
     hashes: set[int] = field(repr=False)
     fingerprint: object = field(repr=False)
     size: int
+    runs: list[tuple[int, int]] = field(repr=False)
+    repeats: int
 
 
 @dataclass(frozen=True)
@@ -113,22 +118,33 @@ class Match:
 
     ``kind`` is ``"reference"`` (``right`` is ``course.<module>.<name>`` or the source
     solution) or ``"classmate"``; ``shares`` are the shares of each document covered by runs
-    both have; ``spans`` are the ``(start, end)`` character ranges of those runs in each
-    document's ``code``.
+    both have.
     """
 
     function: str
     kind: str
     left: str
     right: str
-    left_code: str
-    right_code: str
     shares: tuple[float, float]
-    spans: tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]
+    documents: tuple[Document, Document] = field(repr=False, compare=False)
 
     @property
     def score(self) -> float:
         return max(self.shares)
+
+    @property
+    def codes(self) -> tuple[str, str]:
+        return self.documents[0].code, self.documents[1].code
+
+    @functools.cached_property
+    def spans(self) -> tuple[Spans, Spans]:
+        """Where the shared runs are: ``(start, end)`` character ranges in each ``codes``."""
+        from copydetect import compare_files
+
+        left, right = self.documents
+        _, _, slices = compare_files(left.fingerprint, right.fingerprint)
+        found = [tuple((int(a), int(b)) for a, b in zip(*s, strict=True)) for s in slices]
+        return found[0], found[1]
 
 
 # -- documents -----------------------------------------------------------------------------
@@ -310,7 +326,9 @@ def fingerprint(code: str, boilerplate: set[int]) -> Document:
             given[start : start + NOISE] = b"\1" * len(given[start : start + NOISE])
     fp.hashes -= boilerplate
     fp.token_coverage = get_token_coverage(fp.hash_idx, NOISE, len(fp.filtered_code))
-    return Document(code, fp.hashes, fp, len(given) - sum(given))
+    runs = sorted((start, h) for h, starts in fp.hash_idx.items() for start in starts)
+    repeats = max((len(starts) for starts in fp.hash_idx.values()), default=0)
+    return Document(code, fp.hashes, fp, len(given) - sum(given), runs, repeats)
 
 
 def boilerplate_hashes(texts: Iterable[str]) -> set[int]:
@@ -321,34 +339,35 @@ def boilerplate_hashes(texts: Iterable[str]) -> set[int]:
     return hashes
 
 
-Spans = tuple[tuple[int, int], ...]
-
-
-def compare(left: Document, right: Document) -> tuple[tuple[float, float], Spans, Spans] | None:
-    """The shares of two documents covered by runs both have, and where those runs are; or
+def compare(left: Document, right: Document) -> tuple[float, float] | None:
+    """The shares of two documents covered by runs both have (copydetect's similarity), or
     ``None`` when either is under :data:`MIN_SIZE` or neither share reaches the threshold.
 
-    A cheap bound first: a run found at ``n`` places covers at most ``n * NOISE``
-    characters, so most pairs are dismissed without copydetect's comparison.
+    A cheap bound first: ``n`` shared runs, each found at most ``repeats`` times, cover at
+    most ``n * repeats * NOISE`` characters, so most pairs are dismissed after a set
+    intersection.
     """
-    from copydetect import compare_files
-
     if left.size < MIN_SIZE or right.size < MIN_SIZE:
         return None
     shared = left.hashes & right.hashes
-    reach = [
-        NOISE
-        * sum(len(doc.fingerprint.hash_idx[h]) for h in shared)
-        / max(doc.fingerprint.token_coverage, 1)
-        for doc in (left, right)
-    ]
+    documents = (left, right)
+    coverage = [max(d.fingerprint.token_coverage, 1) for d in documents]
+    reach = [len(shared) * d.repeats * NOISE / c for d, c in zip(documents, coverage, strict=True)]
     if max(reach) < THRESHOLD:
         return None
-    _, shares, slices = compare_files(left.fingerprint, right.fingerprint)
-    if max(shares) < THRESHOLD:
-        return None
-    spans = [tuple((int(a), int(b)) for a, b in zip(*s, strict=True)) for s in slices]
-    return (float(shares[0]), float(shares[1])), spans[0], spans[1]
+    shares = tuple(covered(d, shared) / c for d, c in zip(documents, coverage, strict=True))
+    return shares if max(shares) >= THRESHOLD else None
+
+
+def covered(document: Document, shared: set[int]) -> int:
+    """How many characters of ``document`` its ``shared`` runs cover (copydetect's token
+    overlap: ``get_copied_slices`` merges runs the same way)."""
+    total, end = 0, -1
+    for start, h in document.runs:
+        if h in shared:
+            total += NOISE if start >= end else start + NOISE - end
+            end = start + NOISE
+    return total
 
 
 @dataclass(frozen=True)
@@ -399,22 +418,16 @@ def function_matches(
     owners = sorted(students)
     for i, student in enumerate(owners):
         text = students[student]
-        for reference, (shares, *spans) in copied[text].items():
-            matches.append(
-                Match(function, "reference", student, reference, text, refs[reference].code,
-                      shares, tuple(spans))
-            )  # fmt: skip
+        for reference, shares in copied[text].items():
+            pair = (docs[text], refs[reference])
+            matches.append(Match(function, "reference", student, reference, shares, pair))
         for other in owners[i + 1 :]:
             pair = (text, students[other]) if text <= students[other] else (students[other], text)
             if pair not in alike or set(copied[text]) & set(copied[students[other]]):
                 continue
-            shares, *spans = alike[pair]
-            if pair[0] != text:
-                shares, spans = shares[::-1], spans[::-1]
-            matches.append(
-                Match(function, "classmate", student, other, text, students[other],
-                      shares, tuple(spans))
-            )  # fmt: skip
+            shares = alike[pair] if pair[0] == text else alike[pair][::-1]
+            both = (docs[text], docs[students[other]])
+            matches.append(Match(function, "classmate", student, other, shares, both))
     matches.sort(key=lambda m: (-m.score, m.kind, m.left, m.right))
     compared = sum(1 for text in students.values() if docs[text].size >= MIN_SIZE)
     return FunctionSimilarity(function, short, compared, matches)
