@@ -384,7 +384,10 @@ answer_q1 = "d" if gain == 992 else "?"
             "print(np.allclose(_out, course.network.mlp_forward(np.eye(2), _params, 'tanh', 'softmax')[0]))\n"
             "gc.collect()\n",
         ),
-        ("xor_params", "_params = xor_params()\nprint(mlp_forward(np.array([[0, 0], [1, 1]]), _params)[0])\n"),
+        (
+            "xor_params",
+            "_params = xor_params()\nprint(mlp_forward(np.array([[0, 0], [1, 1]]), _params)[0])\n",
+        ),
     ],
 }
 

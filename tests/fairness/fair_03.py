@@ -423,15 +423,13 @@ ROWS_AND_IDENTITIES = {
         "categorical_cross_entropy": """def _one_hot(y_true, n, k):
     # named like a helper of the tests: my own, for the three categorical losses
     y = np.asarray(y_true)
-    if y.ndim == 1:
-        if y.shape[0] != n:
-            raise ValueError("one label per sample")
-        out = np.zeros((n, k))
-        np.put_along_axis(out, y.astype(int)[:, None], 1.0, axis=1)
-        return out
-    if y.shape != (n, k):
-        raise ValueError("one-hot targets must have the shape of the scores")
-    return y.astype(float)
+    if y.shape not in ((n,), (n, k)):
+        raise ValueError(f"targets of shape {y.shape} do not fit scores of shape {(n, k)}")
+    if y.ndim == 2:
+        return y.astype(float)
+    out = np.zeros((n, k))
+    np.put_along_axis(out, y.astype(int)[:, None], 1.0, axis=1)
+    return out
 
 
 def categorical_cross_entropy(y_true, p):
