@@ -281,14 +281,16 @@ def similarity_panel(course: Course) -> str:
     body = "".join(sections) or "<p>No graded notebooks.</p>"
     return (
         "<section class='panel wide'><h2>Similarity (for review)</h2><p class='note'>Never "
-        "part of a score. Each graded function is compared, with names and layout ignored, "
-        "with the course's reference and the source solution and with every classmate's; "
-        "what the release notebook and the lecture give is not counted. Listed: pairs that "
-        f"have at least {similarity.THRESHOLD:.0%} of one side in common, shared runs "
-        "highlighted. Functions under "
-        f"{similarity.MIN_SIZE} normalized characters are not compared, and short ones only "
-        f"with the course's reference. A high score asks for a look, not a verdict.</p>{body}"
-        "</section>"
+        "part of a score. Each graded function, with the student's own helpers it calls, is "
+        "compared with the course's function of the same name, the source solution and every "
+        "classmate's, names and layout ignored; what the release notebook and the lecture "
+        "give is not counted. Listed: pairs with at least "
+        f"{similarity.THRESHOLD:.0%} of one side in common, shared runs marked, the code as "
+        "Python prints it back (no comments or docstrings). Code under "
+        f"{similarity.MIN_SIZE} normalized characters beyond the release text is not "
+        "compared; where the solution itself is that short, students are compared with the "
+        "course's function only. A high score asks for a look, not a verdict.</p>"
+        f"{body}</section>"
     )
 
 
