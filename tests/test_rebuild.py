@@ -5,8 +5,9 @@ The grader fits the rebuilt pipeline in its own process, so a description past a
 refused before anything is built, in one line that states the cap; a step of a kind that
 is not allowed is refused with a line that lists what is. A step of the student's own
 class becomes a ``KernelStep`` whose calls go to the kernel's object with data; here a
-``FakeKernel`` stands for the kernel (real handles, data copied both ways), and one grading
-run shows the same in a real kernel.
+``FakeKernel`` stands for the kernel (real handles, data copied both ways). In a real kernel,
+the fairness suite grades both (``tests/fairness/fair_08.py``: a transformer class of the
+student's own, and a ``RandomState`` made in ``make_model``) at full marks.
 """
 
 from __future__ import annotations
@@ -320,46 +321,6 @@ def test_a_random_state_held_by_the_kernel_is_rebuilt_from_its_state() -> None:
     with pytest.raises(RebuildError) as caught:
         kernel.rebuild(MLPClassifier(random_state=object()))
     assert "must be None, an int or a numpy.random.RandomState" in str(caught.value)
-
-
-# -- at grading, in a real kernel -------------------------------------------------------------
-OWN_STEP_AND_RANDOM_STATE = '''from sklearn.base import BaseEstimator, TransformerMixin
-
-
-class PixelScaler(BaseEstimator, TransformerMixin):
-    """Pixels 0..16 to 0..1; fit only checks the width."""
-
-    def fit(self, X, y=None):
-        self.n_features_in_ = X.shape[1]
-        return self
-
-    def transform(self, X):
-        return np.asarray(X, dtype=float) / 16.0
-
-
-def make_model():
-    ### BEGIN SOLUTION
-    net = MLPClassifier(hidden_layer_sizes=(128,), alpha=1.0, learning_rate_init=3e-3,
-                        max_iter=100, early_stopping=True, n_iter_no_change=8,
-                        random_state=np.random.RandomState(0))
-    return make_pipeline(PixelScaler(), StandardScaler(), net)
-    ### END SOLUTION
-'''
-
-
-@pytest.mark.notebooks
-def test_a_model_with_a_step_of_your_own_and_a_random_state_gets_full_marks() -> None:
-    """One grading run: a transformer class of the student's own and a RandomState seed."""
-    from autograder.testing import autograde, exercises, max_scores
-    from course.notebooks import grade_id
-
-    notebook = exercises("08-practice")
-    cell = next(c for c in notebook.cells if grade_id(c) == "make_model")
-    cell.source = OWN_STEP_AND_RANDOM_STATE
-    scores = autograde("08-practice", notebook)
-    full = max_scores("08-practice")
-    lost = {k: v for k, v in scores.items() if v < full[k]}
-    assert lost == {}, f"lost points on {sorted(lost)}"
 
 
 def test_the_exercise_states_every_cap_and_what_may_be_a_step() -> None:
