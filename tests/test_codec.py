@@ -287,10 +287,11 @@ def test_longlong_scalars_keep_their_type():
     """np.longlong and np.int64 are distinct types with one .npy dtype string ('<i8' on LP64):
     the node names the dtype character too, where the string alone names the other type."""
     scalars = [np.longlong(1), np.ulonglong(1)]
-    arrays = [np.arange(2, dtype=np.longlong), np.arange(2, dtype=np.ulonglong)]
+    arrays = [np.arange(2, dtype=np.longlong), np.arange(2, dtype=">Q")]  # any byte order
     for decoded in round_trips([*scalars, *arrays]):
         assert [type(x) for x in decoded[:2]] == [np.longlong, np.ulonglong]
         assert [a.dtype.char for a in decoded[2:]] == [a.dtype.char for a in arrays]
+        assert [a.dtype.str for a in decoded[2:]] == ["<i8", ">u8"]
         assert [type(a[0]) for a in decoded[2:]] == [np.longlong, np.ulonglong]
     assert len(codec.encode(np.int64(1))[0]) == 2  # no character where the string suffices
 

@@ -801,9 +801,12 @@ def retyped(array: np.ndarray, extra: list) -> np.ndarray:
     if not extra:
         return array
     char = check(extra[0], str)
-    if len(char) != 1 or char not in NUMERIC_CHARS or np.dtype(char).str != array.dtype.str:
+    if len(char) != 1 or char not in NUMERIC_CHARS:
+        raise CodecError("a malformed dtype character")
+    dtype = np.dtype(char).newbyteorder(array.dtype.byteorder)
+    if dtype.str != array.dtype.str:
         raise CodecError("a dtype character that does not match the data")
-    return array.view(np.dtype(char))
+    return array.view(dtype)
 
 
 def is_numeric(dtype: np.dtype) -> bool:
