@@ -412,6 +412,47 @@ help(confusion_matrix)
 gc.collect()
 """
 
+# variants: precision_recall_f1 one-hot encoding the labels with sklearn.preprocessing's
+# label_binarize (an import the answer cells may use; it is not a metric), with its two-class
+# shortcut worked around; confusion_matrix by np.unique over (true, predicted) columns with
+# return_counts.
+PRF_LABEL_BINARIZE = """from sklearn.preprocessing import label_binarize
+
+
+def indicator(y, classes):
+    # label_binarize gives a single column for two classes: build those by comparison
+    if len(classes) > 2:
+        return label_binarize(y, classes=classes)
+    return (np.asarray(y)[:, None] == np.asarray(classes)[None, :]).astype(int)
+
+
+def precision_recall_f1(y_true, y_pred, average="macro", pos_label=1):
+    ### BEGIN SOLUTION
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    classes = [pos_label] if average == "binary" else list(np.union1d(y_true, y_pred))
+    T, P = indicator(y_true, classes), indicator(y_pred, classes)
+    tp, n_pred, n_true = (T * P).sum(axis=0), P.sum(axis=0), T.sum(axis=0)
+    if average == "micro":
+        tp, n_pred, n_true = tp.sum(), n_pred.sum(), n_true.sum()
+    tp, n_pred, n_true = (np.atleast_1d(a).astype(float) for a in (tp, n_pred, n_true))
+    P_c = np.divide(tp, n_pred, out=np.zeros_like(tp), where=n_pred > 0)
+    R_c = np.divide(tp, n_true, out=np.zeros_like(tp), where=n_true > 0)
+    F_c = np.divide(2 * tp, n_pred + n_true, out=np.zeros_like(tp), where=n_pred + n_true > 0)
+    return P_c.mean(), R_c.mean(), F_c.mean()
+    ### END SOLUTION
+"""
+
+CM_UNIQUE_PAIRS = """def confusion_matrix(y_true, y_pred, n_classes=None):
+    ### BEGIN SOLUTION
+    pairs = np.stack([np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int)])
+    K = int(pairs.max()) + 1 if n_classes is None else n_classes
+    C = np.zeros((K, K), dtype=np.int64)
+    seen, counts = np.unique(pairs, axis=1, return_counts=True)
+    C[seen[0], seen[1]] = counts
+    return C
+    ### END SOLUTION
+"""
+
 SOLUTIONS = [
     {
         "name": "FunctionTransformer with my own function; confusion matrix by a loop over the "
@@ -483,6 +524,14 @@ SOLUTIONS = [
             "accuracy": ACC_ZIP,
         },
         "add": [("test_confusion_matrix", SCRATCH_INSPECT)],
+    },
+    {
+        "name": "precision/recall/F1 on indicators from sklearn.preprocessing.label_binarize; "
+        "confusion_matrix from np.unique over (true, predicted) pairs",
+        "cells": {
+            "confusion_matrix": CM_UNIQUE_PAIRS,
+            "precision_recall_f1": PRF_LABEL_BINARIZE,
+        },
     },
 ]
 
