@@ -342,7 +342,9 @@ class Agent:
                 encoder.arguments = {
                     id(obj): index
                     for index, obj in arguments.items()
-                    if isinstance(obj, np.ndarray | list | dict | np.random.Generator)
+                    if isinstance(
+                        obj, np.ndarray | list | dict | np.random.Generator | np.random.RandomState
+                    )
                 }
             message[name] = encoder.encode(value)
         return dumps(message, encoder.buffers)
@@ -363,7 +365,7 @@ class Agent:
         self.synced = {
             tid: entry
             for tid, entry in self.synced.items()
-            if isinstance(entry[0], np.random.Generator)
+            if isinstance(entry[0], np.random.Generator | np.random.RandomState)
         }
         for tid, index in message.get("owned", []):
             obj = decoder.memo.get(index)

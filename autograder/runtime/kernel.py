@@ -40,6 +40,8 @@ AGENT_SOURCE = (
 SERVE = "__import__('_grader_agent').serve()"
 ERRSTATE_MODES = {"ignore", "warn", "raise"}
 MAX_HANDLE_ID = 2**31
+RANDOM = np.random.Generator | np.random.RandomState
+"""Random states an argument may be: a call's draws advance the test's own, as in one process."""
 MAX_HANDLES = 100_000
 """Object ids the kernel may name: small ints (colliding huge ones would make lookups slow)."""
 
@@ -70,7 +72,8 @@ class ArgumentPolicy:
     ``names`` are its parameters in order. Changes it makes to an ``in_place`` argument reach
     the test's object, as in one process; a change to a ``read_only`` argument makes the call
     fail with the reason; changes to any other argument stay in the kernel (the call's result
-    still shows them). A ``numpy.random.Generator`` argument always comes back advanced.
+    still shows them). A ``numpy.random.Generator`` or ``RandomState`` argument always comes
+    back advanced.
     """
 
     function: str
@@ -99,7 +102,7 @@ def argument_roles(policy: ArgumentPolicy | None, args: tuple, kwargs: dict) -> 
         elif policy is not None and name in policy.read_only:
             role = name
         for obj in reachable(value):
-            if isinstance(obj, np.random.Generator):
+            if isinstance(obj, RANDOM):
                 roles[id(obj)] = WRITE
             elif roles.get(id(obj)) in (None, KEEP) or role == WRITE:
                 roles[id(obj)] = role
@@ -114,7 +117,7 @@ def reachable(value, limit: int = 100_000) -> list:
         if id(obj) in seen:
             continue
         seen.add(id(obj))
-        if isinstance(obj, np.ndarray | list | dict | np.random.Generator):
+        if isinstance(obj, np.ndarray | list | dict | RANDOM):
             found.append(obj)
         if isinstance(obj, list | tuple):
             stack.extend(obj)
@@ -474,7 +477,7 @@ class KernelSession:
         """Register the mutable objects just encoded, with what their changes may do."""
         pairs = []
         for obj, index in zip(encoder.keep, range(len(encoder.keep)), strict=True):
-            if isinstance(obj, np.ndarray | list | dict | np.random.Generator):
+            if isinstance(obj, np.ndarray | list | dict | RANDOM):
                 tid = self.owned_ids.get(id(obj))
                 if tid is None or self.owned.get(tid) is not obj:
                     tid = self.owned_ids[id(obj)] = self.new_id()
@@ -573,7 +576,8 @@ class KernelSession:
     def watch(self, equivalents: dict[str, list[str]]) -> None:
         """Ask the observer to watch library functions that stand for graded names."""
         if equivalents:
-            self.request({"op": "watch", "equivalents": equivalents})
+            with self.serving_cell():
+                self.request({"op": "watch", "equivalents": equivalents})
 
     def apply_sync(self, message: dict, decoder: Decoder) -> None:
         if "sync" not in message:
@@ -722,13 +726,17 @@ def sync_into(target, value) -> None:
     elif isinstance(target, np.random.Generator) and isinstance(value, np.random.Generator):
         if type(target.bit_generator) is type(value.bit_generator):
             target.bit_generator.state = value.bit_generator.state
+    elif isinstance(target, np.random.RandomState) and isinstance(value, np.random.RandomState):
+        old, new = target.get_state(legacy=False), value.get_state(legacy=False)
+        if old["bit_generator"] == new["bit_generator"]:
+            target.set_state(new)
 
 
 def syncable(old, new) -> bool:
     """Whether ``old`` can take ``new``'s value in place."""
     if isinstance(old, np.ndarray) and isinstance(new, np.ndarray):
         return old.shape == new.shape and old.dtype == new.dtype and old.flags.writeable
-    return type(old) is type(new) and isinstance(old, dict | list | np.random.Generator)
+    return type(old) is type(new) and isinstance(old, dict | list | RANDOM)
 
 
 def current_errstate() -> dict:
