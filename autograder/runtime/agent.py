@@ -19,6 +19,7 @@ import linecache
 import os
 import random
 import sys
+import sysconfig
 import threading
 import traceback
 import warnings
@@ -69,7 +70,7 @@ class Observer:
         self.course_files = frozenset(self.files)
         self.equivalents = {}  # id(code) -> graded name it stands for
         self.places = {}  # (file, first line) -> graded name, for copies of those codes
-        self.seen = {}  # name -> the student's line that called it
+        self.seen = {}  # graded name -> (what ran, the student's line that called it)
         self.done = set()  # ids of the codes already noted during this request
         self.alarms = []
         self.active = False
@@ -85,16 +86,18 @@ class Observer:
     def watch(self, equivalents):
         """Also watch library functions that stand for a graded name: ``{name: [dotted]}``."""
         import importlib
+        import inspect
 
         for name, paths in equivalents.items():
             for path in paths:
                 module, _, attr = str(path).rpartition(".")
-                try:
-                    code = getattr(importlib.import_module(module), attr).__code__
+                try:  # the function itself, not a decorator's wrapper that many share
+                    function = inspect.unwrap(getattr(importlib.import_module(module), attr))
+                    code = function.__code__
                 except Exception:  # a builtin or ufunc: no Python code to watch
                     continue
-                self.equivalents[id(code)] = str(name)
-                self.places[(code.co_filename, code.co_firstlineno)] = str(name)
+                self.equivalents[id(code)] = (str(name), str(path))
+                self.places[(code.co_filename, code.co_firstlineno)] = (str(name), str(path))
                 self.files.add(code.co_filename)
 
     @staticmethod
@@ -170,18 +173,20 @@ class Observer:
 
     def note(self, frame, code):
         self.done.add(id(code))
-        name = self.equivalents.get(id(code))
-        if name is None:
-            name = self.places.get((code.co_filename, code.co_firstlineno))
-        if name is None:
+        found = self.equivalents.get(id(code))
+        if found is None:
+            found = self.places.get((code.co_filename, code.co_firstlineno))
+        if found is None:
             if code.co_filename not in self.course_files:  # a library's other functions
                 return
             name = code.co_qualname
             if "<" in name:  # a lambda, comprehension or local function of the reference
                 return
-        if name in self.seen or len(self.seen) >= MAX_SEEN:
+            module = frame.f_globals.get("__name__")
+            found = (name, f"{module}.{name}" if isinstance(module, str) else name)
+        if found[0] in self.seen or len(self.seen) >= MAX_SEEN:
             return
-        self.seen[name] = caller_line(frame.f_back, self.files)
+        self.seen[found[0]] = (found[1], caller_line(frame.f_back, self.files))
 
     def alarm(self, text, frame):
         if len(self.alarms) < MAX_SEEN:
@@ -210,7 +215,7 @@ class Observer:
         if helper_cpu(self.tasks) != self.helpers:
             self.alarms.append("a child process of the kernel ran during the call")
         report = {
-            "ran": [[name, line] for name, line in self.seen.items()],
+            "ran": [[name, what, line] for name, (what, line) in self.seen.items()],
             "alarms": list(self.alarms),
         }
         self.seen.clear()
@@ -237,10 +242,19 @@ def bottom(frame):
     return frame
 
 
+LIBRARIES = tuple(
+    {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+)
+
+
 def caller_line(frame, files):
-    """The first line outside ``course`` on the stack from ``frame``: the student's call."""
+    """The first line outside ``course`` and the libraries on the stack from ``frame``: the
+    student's call."""
     depth = 0
-    while frame is not None and frame.f_code.co_filename in files and depth < 50:
+    while frame is not None and depth < 50:
+        name = frame.f_code.co_filename
+        if name not in files and not name.startswith(LIBRARIES):
+            break
         frame, depth = frame.f_back, depth + 1
     if frame is None:
         return ""

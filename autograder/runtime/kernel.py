@@ -230,7 +230,7 @@ class KernelSession:
         self.folder: Path | None = None
         self.scrub: Callable[[str], str] = str
         """Takes the names of the test's own helpers out of a text bound for the kernel."""
-        self.observed: list[tuple[str, str, str]] = []
+        self.observed: list[tuple[str, str, str, str]] = []
         """What the kernel's observer reported during requests, until the runner takes it."""
 
     # -- life cycle -----------------------------------------------------------------------
@@ -555,21 +555,24 @@ class KernelSession:
             or type(report.get("ran")) is not list
             or type(report.get("alarms")) is not list
         ):
-            self.observed.append(("alarm", "", "the kernel's answer carried no report of what ran"))
+            self.observed.append(
+                ("alarm", "", "", "the kernel's answer carried no report of what ran")
+            )
             return
         for entry in report["ran"][: agent_module.MAX_SEEN]:
-            if type(entry) is list and len(entry) == 2 and all(type(e) is str for e in entry):
-                name, line = entry
-                self.observed.append(("ran", name[:200], line[: agent_module.MAX_LINE]))
+            if type(entry) is list and len(entry) == 3 and all(type(e) is str for e in entry):
+                name, what, line = entry
+                self.observed.append(("ran", name[:200], what[:200], line[: agent_module.MAX_LINE]))
             else:
-                self.observed.append(("alarm", "", "a malformed report of what ran"))
+                self.observed.append(("alarm", "", "", "a malformed report of what ran"))
         for text in report["alarms"][: agent_module.MAX_SEEN]:
             text = text if type(text) is str else "a malformed alarm"
-            self.observed.append(("alarm", "", text[: agent_module.MAX_LINE * 2]))
+            self.observed.append(("alarm", "", "", text[: agent_module.MAX_LINE * 2]))
         del self.observed[agent_module.MAX_SEEN * 4 :]
 
-    def take_observed(self) -> list[tuple[str, str, str]]:
-        """What the observer reported since the last time: ``(kind, name, line)`` triples."""
+    def take_observed(self) -> list[tuple[str, str, str, str]]:
+        """What the observer reported since the last time: ``(kind, graded name, what ran,
+        line)``; an alarm has only its text, as the line."""
         out, self.observed = self.observed, []
         return out
 

@@ -443,7 +443,7 @@ class Runner:
             return self.scrub(one_line(exc))
         return None
 
-    def observation(self, gid: str, observed: list[tuple[str, str, str]]) -> list[str]:
+    def observation(self, gid: str, observed: list[tuple[str, str, str, str]]) -> list[str]:
         """Why the test cell ``gid`` waits for review, from what the kernel's observer saw.
 
         Only the ``course`` reference (or a named equivalent) of the *same* name as a function
@@ -455,12 +455,12 @@ class Runner:
         if not names:
             return []
         out = []
-        for kind, ran, line in observed:
+        for kind, ran, what, line in observed:
             if kind == "alarm":
-                text = f"{', '.join(names)}: grading could not watch the call: {ran or line}"
+                text = f"{', '.join(names)}: grading could not watch the call: {line}"
             elif any(ran == n or ran.startswith(n + ".") for n in names):
-                where = f" (called from {line})" if line else " (the graded name is bound to it)"
-                text = f"{ran}: the course's reference `{ran}` ran during the graded call{where}"
+                where = f"called from {line}" if line else "the graded name is bound to it"
+                text = f"{ran}: `{what}` ran during the graded call ({where})"
             else:
                 continue
             if text not in out:
