@@ -6,12 +6,36 @@
 - No letter is the answer of more than 40 % of the course's letter questions, so answering
   the same letter everywhere cannot pass.
 - Student text never calls a slide deck by its file name ("seed 001", "deck 002").
+- Tests compute expected values from copies the student's code never saw, and count what they
+  iterate (the argument lint, below).
+- Every property a hidden test checks is stated in the release text (the property tags, below):
+
+  * Inside ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS``, every ``assert`` statement and
+    every call to a ``course.grading`` checker (its public functions named ``check_*``, such as
+    ``check_close``; called by name, by an alias imported from ``course.grading``, or as an
+    attribute) is covered by a tag comment ``# property: <phrase>``.
+  * A tag on a line of its own covers the next statement; a compound statement (``for``,
+    ``while``, ``with``, ``if``, ``try``, ``def``) is covered as a whole, with everything inside
+    it. A tag at the end of a line covers the innermost statement that line belongs to. A tag at
+    the top of a block covers only the first statement of the block (so a whole block is covered
+    by one tag only when it is a single compound statement after the tag). Several tags may
+    cover one statement, and each must be found. Only tags inside the hidden part count.
+  * A tag's phrase must appear in the release text of its exercise, both normalized (lowercase,
+    whitespace collapsed, markdown backticks and asterisks and ``$`` removed): the docstrings of
+    the functions and classes the preceding answer cell defines, the markdown cells since the
+    previous test cell, and the visible part of the test cell itself. Solution regions are not
+    release text, and neither is anything hidden (a hidden assertion's own message included).
+
+  A failure names the notebook, the cell and the line (counted from 1 in the cell's source).
+  Synthetic notebooks are the control: cells the check must flag, and cells it must pass.
 """
 
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 from collections import Counter
 
 import nbformat
@@ -574,3 +598,349 @@ def test_tests_never_reuse_what_a_graded_call_was_given(module: str) -> None:
         for problem in lint_arguments(cell.source, graded):
             problems.append(f"{cell.metadata.nbgrader.grade_id} {problem}")
     assert problems == []
+
+
+# -- tests mean what the text says: property tags -------------------------------------------
+# (the convention is in the module's docstring)
+
+PROPERTY = re.compile(r"#\s*property:\s*(.*?)\s*$")
+SOLUTION = re.compile(
+    r"^([ \t]*)### BEGIN SOLUTION.*?### END SOLUTION[^\n]*", re.DOTALL | re.MULTILINE
+)
+
+
+def checker_names() -> frozenset[str]:
+    """``course.grading``'s checkers: its public functions whose name starts with ``check_``."""
+    from course import grading
+
+    return frozenset(
+        name
+        for name, value in vars(grading).items()
+        if name.startswith("check_")
+        and callable(value)
+        and getattr(value, "__module__", None) == grading.__name__
+    )
+
+
+def normalize(text: str) -> str:
+    """Lowercase, without markdown backticks and asterisks and ``$``, whitespace collapsed."""
+    return " ".join(re.sub(r"[`*$]", "", text.lower()).split())
+
+
+def released(source: str) -> str:
+    """The text a student gets of an answer cell: solution regions replaced by a stub."""
+    return SOLUTION.sub(lambda m: f"{m.group(1)}raise NotImplementedError()", source)
+
+
+def hidden_lines(source: str) -> range | None:
+    """Line numbers (from 1) strictly between the hidden-test markers, or None."""
+    lines = source.splitlines()
+    begin = [i for i, line in enumerate(lines, 1) if "### BEGIN HIDDEN TESTS" in line]
+    end = [i for i, line in enumerate(lines, 1) if "### END HIDDEN TESTS" in line]
+    if not begin:
+        return None
+    return range(begin[0] + 1, end[0] if end else len(lines) + 1)
+
+
+def docstrings(source: str) -> list[str]:
+    """Docstrings of the functions and classes ``source`` defines (nested ones included)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            text = ast.get_docstring(node)
+            if text:
+                out.append(text)
+    return out
+
+
+def release_text(notebook, index: int) -> str:
+    """What a student reads about the test cell ``notebook.cells[index]``, normalized."""
+    from autograder.runtime.runner import cell_kind
+
+    parts = [HIDDEN.sub("", notebook.cells[index].source)]
+    for cell in reversed(notebook.cells[:index]):
+        if cell_kind(cell) == "test":
+            break
+        if cell.cell_type == "markdown":
+            parts.append(released(cell.source))
+    for cell in reversed(notebook.cells[:index]):
+        if cell_kind(cell) == "answer":
+            parts.extend(docstrings(released(cell.source)))
+            break
+    return normalize("\n".join(parts))
+
+
+def tags(source: str) -> list[tuple[int, bool, str]]:
+    """``(line, trailing, phrase)`` for every ``# property:`` comment of ``source``."""
+    found = []
+    code_lines = set()
+    skip = (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT)
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT:
+            match = PROPERTY.match(token.string)
+            if match:
+                line = token.start[0]
+                found.append((line, line in code_lines, match.group(1)))
+        elif token.type not in skip:
+            code_lines.update(range(token.start[0], token.end[0] + 1))
+    return found
+
+
+def first_line(stmt: ast.stmt) -> int:
+    return min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", []))])
+
+
+class PropertyCheck:
+    """The property tags of one test cell: what is left uncovered, and where each tag points."""
+
+    def __init__(self, source: str) -> None:
+        self.tree = ast.parse(source)
+        self.hidden = hidden_lines(source) or range(0)
+        self.parent: dict[ast.AST, ast.AST] = {}
+        self.depth: dict[ast.stmt, int] = {}
+        self.statements: list[ast.stmt] = []  # in source order, outer before inner
+        self.walk(self.tree, 0)
+        self.covered: set[ast.stmt] = set()
+        self.tags: list[tuple[int, str]] = []
+        self.dangling: list[int] = []
+        for line, trailing, phrase in tags(source):
+            if line not in self.hidden:
+                continue
+            target = self.trailing_target(line) if trailing else self.next_statement(line)
+            if target is None:
+                self.dangling.append(line)
+            else:
+                self.covered.add(target)
+            self.tags.append((line, phrase))
+
+    def walk(self, node: ast.AST, depth: int) -> None:
+        for child in ast.iter_child_nodes(node):
+            self.parent[child] = node
+            if isinstance(child, ast.stmt):
+                self.statements.append(child)
+                self.depth[child] = depth
+            self.walk(child, depth + isinstance(child, ast.stmt))
+
+    def next_statement(self, line: int) -> ast.stmt | None:
+        inside = [  # a comment line between the lines of one simple statement belongs to it
+            s
+            for s in self.statements
+            if first_line(s) < line <= s.end_lineno and not hasattr(s, "body")
+        ]
+        if inside:
+            return max(inside, key=self.depth.__getitem__)
+        after = [s for s in self.statements if first_line(s) > line]
+        if not after:
+            return None
+        start = min(first_line(s) for s in after)
+        return min((s for s in after if first_line(s) == start), key=self.depth.__getitem__)
+
+    def trailing_target(self, line: int) -> ast.stmt | None:
+        around = [s for s in self.statements if first_line(s) <= line <= s.end_lineno]
+        return max(around, key=self.depth.__getitem__, default=None)
+
+    def statement_of(self, node: ast.AST) -> list[ast.stmt]:
+        """The statements that hold ``node``, innermost first."""
+        out = []
+        while node in self.parent:
+            node = self.parent[node]
+            if isinstance(node, ast.stmt):
+                out.append(node)
+        return out
+
+    def checks(self) -> list[ast.AST]:
+        """The hidden part's assert statements and calls to a ``course.grading`` checker."""
+        names = checker_names()
+        checkers = set(names)
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "course.grading":
+                checkers |= {a.asname or a.name for a in node.names if a.name in names}
+        found = []
+        for node in ast.walk(self.tree):
+            if getattr(node, "lineno", 0) not in self.hidden:
+                continue
+            if isinstance(node, ast.Assert):
+                found.append(node)
+            elif isinstance(node, ast.Call) and (
+                (isinstance(node.func, ast.Name) and node.func.id in checkers)
+                or (isinstance(node.func, ast.Attribute) and node.func.attr in names)
+            ):
+                found.append(node)
+        return sorted(found, key=lambda n: (n.lineno, n.col_offset))
+
+    def uncovered(self) -> list[ast.AST]:
+        return [
+            node
+            for node in self.checks()
+            if not any(
+                s in self.covered
+                for s in ([node] if isinstance(node, ast.stmt) else []) + self.statement_of(node)
+            )
+        ]
+
+
+def property_problems(notebook, name: str = "notebook") -> list[str]:
+    """One line per untagged hidden check and per tag whose phrase the student was not told."""
+    from autograder.runtime.runner import cell_kind
+
+    problems = []
+    for index, cell in enumerate(notebook.cells):
+        if cell_kind(cell) != "test" or hidden_lines(cell.source) is None:
+            continue
+        where = f"{name} cell {index} ({cell.metadata.nbgrader.grade_id})"
+        check = PropertyCheck(cell.source)
+        for node in check.uncovered():
+            what = "assert" if isinstance(node, ast.Assert) else f"{ast.unparse(node.func)}()"
+            problems.append(f"{where} line {node.lineno}: {what} without a # property: tag")
+        for line in check.dangling:
+            problems.append(f"{where} line {line}: a # property: tag with no statement after it")
+        text = release_text(notebook, index)
+        for line, phrase in check.tags:
+            if not normalize(phrase):
+                problems.append(f"{where} line {line}: an empty # property: tag")
+            elif normalize(phrase) not in text:
+                problems.append(
+                    f"{where} line {line}: the property {phrase!r} is not stated in the "
+                    "docstring, the markdown above or the visible test"
+                )
+    return problems
+
+
+def synthetic(test: str, doc: str = "Return x doubled, as a float array.", md: str = "") -> object:
+    """A notebook of a markdown cell, an answer cell and a test cell, for the control."""
+    nb = nbformat.v4.new_notebook()
+    answer = (
+        f'def double(x):\n    """{doc}"""\n    ### BEGIN SOLUTION\n'
+        "    # the solution is secret: no release text here\n    return 2.0 * x\n"
+        "    ### END SOLUTION\n"
+    )
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("## Earlier part\nThe old part said: ignore the sign."),
+        nbformat.v4.new_code_cell(
+            'def old(x):\n    """Old docstring: ignore the sign."""\n    return x\n',
+            metadata={"nbgrader": {"grade_id": "old", "solution": True, "grade": False}},
+        ),
+        nbformat.v4.new_code_cell(
+            "assert old(1) == 1\n### BEGIN HIDDEN TESTS\n"
+            "assert old(-1) == -1  # property: ignore the sign\n### END HIDDEN TESTS\n",
+            metadata={"nbgrader": {"grade_id": "test_old", "solution": False, "grade": True}},
+        ),
+        nbformat.v4.new_markdown_cell(
+            md or "## Doubling\nThe **result** is `float`, even for integers."
+        ),
+        nbformat.v4.new_code_cell(
+            answer, metadata={"nbgrader": {"grade_id": "double", "solution": True, "grade": False}}
+        ),
+        nbformat.v4.new_code_cell(
+            test,
+            metadata={"nbgrader": {"grade_id": "test_double", "solution": False, "grade": True}},
+        ),
+    ]
+    return nb
+
+
+def hidden(body: str, visible: str = "assert double(1) == 2, 'doubles one'\n") -> str:
+    return f"{visible}### BEGIN HIDDEN TESTS\n{body}### END HIDDEN TESTS\n"
+
+
+BAD_TAGS = {
+    "an untagged assert": hidden("assert double(2) == 4\n"),
+    "an untagged check_close": hidden(
+        "from course.grading import check_close\ncheck_close(double(2), 4, 'two')\n"
+    ),
+    "an untagged checker under an alias": hidden(
+        "from course.grading import check_close as cc\ncc(double(2), 4, 'two')\n"
+    ),
+    "an untagged checker as an attribute": hidden(
+        "from course import grading\ngrading.check_close(double(2), 4, 'two')\n"
+    ),
+    "a tag at the top of a block covers its first statement only": hidden(
+        "# property: x doubled\nassert double(2) == 4\nassert double(3) == 6\n"
+    ),
+    "a tag at the top of a loop body covers one statement": hidden(
+        "for _v in (1, 2):\n    # property: x doubled\n    assert double(_v) == 2 * _v\n"
+        "    assert double(-_v) == -2 * _v\n"
+    ),
+    "a tag below its statement covers the next one": hidden(
+        "assert double(2) == 4\n# property: x doubled\nassert double(3) == 6\n"
+    ),
+    "a tag over a def does not cover the assert after it": hidden(
+        "# property: x doubled\ndef _call(v):\n    return double(v)\nassert _call(2) == 4\n"
+    ),
+    "a phrase the text never states": hidden("# property: x tripled\nassert double(2) == 4\n"),
+    "a phrase only a hidden message states": hidden(
+        "# property: double the negative numbers too\n"
+        "assert double(-2) == -4, 'double the negative numbers too'\n"
+    ),
+    "a phrase only the solution states": hidden(
+        "# property: the solution is secret\nassert double(2) == 4\n"
+    ),
+    "a phrase only an earlier part states": hidden(
+        "# property: ignore the sign\nassert double(-2) == -4\n"
+    ),
+    "a second tag that is not stated": hidden(
+        "# property: x doubled\n# property: x squared\nassert double(2) == 4\n"
+    ),
+    "an empty tag": hidden("assert double(2) == 4  # property:\n"),
+    "a tag with nothing after it": hidden(
+        "assert double(2) == 4  # property: x doubled\n# property: x doubled\n"
+    ),
+}
+
+GOOD_TAGS = {
+    "a tag on the line before": hidden("# property: x doubled\nassert double(2) == 4\n"),
+    "a trailing tag": hidden("assert double(2) == 4  # property: return x doubled\n"),
+    "a tag on a line of its own inside a long call": hidden(
+        "from course.grading import check_close\ncheck_close(\n    # property: x doubled\n"
+        "    double(2),\n    4,\n    'two',\n)\nassert double(0) == 0  # property: x doubled\n"
+    ),
+    "a trailing tag on the last line of a long assert": hidden(
+        "assert double(2) == 4, (\n    'doubles two'\n)  # property: x doubled\n"
+    ),
+    "a tag over a loop covers its body": hidden(
+        "from course.grading import check_close\n# property: x doubled\nfor _v in (1, 2):\n"
+        "    assert double(_v) == 2 * _v\n    check_close(double(-_v), -2 * _v, 'negative')\n"
+    ),
+    "a tag over a helper covers its asserts": hidden(
+        "# property: as a float array\ndef _call(v):\n    out = double(v)\n"
+        "    assert out.dtype == float\n    return out\n_call(2)\n"
+    ),
+    "case, backticks, asterisks and line breaks do not matter": hidden(
+        "# property: The Result is float, even\nassert double(2).dtype == float\n"
+    ),
+    "the markdown above states it": hidden(
+        "# property: even for integers\nassert double(2) == 4\n"
+    ),
+    "the visible part states it": hidden("# property: doubles one\nassert double(1.0) == 2.0\n"),
+    "two tags over one statement": hidden(
+        "# property: x doubled\n# property: float array\nassert double(2) == 4.0\n"
+    ),
+    "asserts in the visible part need no tag": hidden(
+        "assert double(2) == 4  # property: x doubled\n",
+        visible="assert double(1) == 2\nassert double(0) == 0\n",
+    ),
+    "the latex of the markdown": hidden(
+        "# property: out = 2x\nassert double(2) == 4\n", visible=""
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_TAGS))
+def test_property_check_flags_a_bad_cell(name: str) -> None:
+    assert property_problems(synthetic(BAD_TAGS[name])), name
+
+
+@pytest.mark.parametrize("name", sorted(GOOD_TAGS))
+def test_property_check_passes_a_good_cell(name: str) -> None:
+    md = "## Doubling\nThe **result** is `float`, even for integers: $out = 2x$."
+    assert property_problems(synthetic(GOOD_TAGS[name], md=md)) == [], name
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_hidden_check_states_a_property_the_text_states(module: str) -> None:
+    notebook = nbformat.read(SOURCE / module / "exercises.ipynb", as_version=4)
+    assert property_problems(notebook, f"{module}/exercises.ipynb") == []

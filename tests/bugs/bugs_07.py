@@ -92,6 +92,13 @@ BUGS = [
         "loses": ["test_sgd_momentum_step"],
     },
     {
+        "name": "Nesterov steps with the velocity passed in instead of this step's (g + mu * b_{t-1})",
+        "cell": "sgd_momentum_step",
+        "old": "direction = g + momentum * b if nesterov else b",
+        "new": "direction = g + momentum * (b if velocity is None else velocity) if nesterov else b",
+        "loses": ["test_sgd_momentum_step"],
+    },
+    {
         "name": "momentum step updates p in place",
         "cell": "sgd_momentum_step",
         "old": "return p - lr * direction, b",
