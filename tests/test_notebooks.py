@@ -4,22 +4,37 @@ For each ``source/NN-*/``: the committed release matches a fresh generation and 
 nothing; the source exercises, submitted as a student's, get full marks; the untouched
 release gets zero on every test cell; and each plausible bug listed in
 ``tests/bugs/bugs_NN.py`` (``BUGS``: ``cell``, ``old``, ``new``, ``loses``) loses points on the
-test cells it names. Grading is :func:`autograder.testing.autograde`: the grader's pre-flight
-and its trusted runtime (test cells from the source run in this process, the student's cells
-in a kernel), not nbgrader's autograde. That every notebook runs in a fresh kernel is nbval's
-part of ``make test`` (``tests/nbval_course.py``).
+test cells it names. The bugs are graded several to a notebook where none can reach another's
+test cells (``tests/bug_packing.py``), one test per bug, plus one control per notebook: the test
+cells no bug of it reaches keep full marks. Grading is :func:`autograder.testing.autograde`:
+the grader's pre-flight and its trusted runtime (test cells from the source run in this
+process, the student's cells in a kernel), not nbgrader's autograde. That every notebook runs
+in a fresh kernel is nbval's part of ``make test`` (``tests/nbval_course.py``).
 """
 
 from __future__ import annotations
 
 import os
 
+import bug_packing
 import pytest
-from support import specs
+from bug_packing import (
+    Bug,
+    Graph,
+    Pack,
+    PackGrade,
+    fits,
+    graded,
+    group,
+    kept_points,
+    pack,
+    scope,
+    selected,
+)
 
 from autograder.pipeline.coursedir import REPO_ROOT
 from autograder.pipeline.release import release_differences, release_leaks
-from autograder.testing import autograde, edit_cell, exercises, max_scores, module_kit
+from autograder.testing import autograde, exercises, max_scores, module_kit
 
 pytestmark = pytest.mark.notebooks
 
@@ -29,26 +44,21 @@ MODULES = sorted(p.name for p in SOURCE.glob("[0-9][0-9]-*") if (p / "exercises.
 QUICK = os.environ.get("NN_COURSE_QUICK") == "1"
 
 
-def load_bugs() -> list:
-    """A ``pytest.param(module, bug)`` per bug spec whose module exists.
-
-    All of them; with ``NN_COURSE_QUICK=1`` only the first bug of each graded cell, which
-    still shows every graded function catching a mistake, in a third of the time.
-    """
-    bugs = []
-    found = specs("bugs")
-    for module in MODULES:
-        if module in found:
-            first_per_cell = {b["cell"]: i for i, b in reversed(list(enumerate(found[module])))}
-            bugs += [
-                pytest.param(module, b, id=f"{module}-{i}")
-                for i, b in enumerate(found[module])
-                if not QUICK or first_per_cell[b["cell"]] == i
-            ]
-    return bugs
+PACKS = pack(selected(MODULES, QUICK))
+"""Every bug spec whose module exists, in packs (``tests/bug_packing.py``). With
+``NN_COURSE_QUICK=1`` only the first bug of each graded cell, which still shows every graded
+function catching a mistake, in a fraction of the time."""
 
 
-BUGS = load_bugs()
+def pack_param(found: Pack, *values, id: str) -> pytest.param:
+    """A test's parameters, on the worker that grades the pack ``found``."""
+    return pytest.param(*values, id=id, marks=pytest.mark.xdist_group(group(found)))
+
+
+BUGS = sorted(
+    (pack_param(p, p, b, id=b.id) for p in PACKS for b in p.bugs),
+    key=lambda param: (param.values[1].module, param.values[1].index),
+)
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -76,10 +86,86 @@ def test_untouched_release_gets_zero(module: str) -> None:
     assert scores and not any(scores.values()), f"points without an answer: {scores}"
 
 
-@pytest.mark.parametrize(("module", "bug"), BUGS)
-def test_bug_loses_points(module: str, bug: dict) -> None:
-    notebook = edit_cell(exercises(module), bug["cell"], bug["old"], bug["new"])
-    scores = autograde(module, notebook)
-    full = max_scores(module)
-    kept = [name for name in bug["loses"] if scores[name] >= full[name]]
-    assert not kept, f"{bug['name']}: no points lost on {kept}"
+@pytest.mark.parametrize(("found", "bug"), BUGS)
+def test_bug_loses_points(found: Pack, bug) -> None:
+    kept = kept_points(found, bug)
+    assert not kept, f"{bug.spec['name']}: no points lost on {kept}"
+
+
+@pytest.mark.parametrize("found", [pack_param(p, p, id=p.id) for p in PACKS])
+def test_bug_pack_control(found: Pack) -> None:
+    leaks = graded(found).leaks
+    names = "; ".join(b.spec["name"] for b in found.bugs)
+    assert not leaks, f"{found.id} ({names}): lost points on {list(leaks)}, which no bug reaches"
+
+
+# -- the packing itself: no kernels ------------------------------------------------------------
+def test_bug_packs_hold_every_bug_once_and_keep_them_apart() -> None:
+    packed = [b for p in PACKS for b in p.bugs]
+    assert sorted(packed, key=lambda b: (b.module, b.index)) == selected(MODULES, QUICK)
+    assert all(fits(p.module, list(p.bugs)) for p in PACKS)
+
+
+def test_bug_packing_reads_the_kernels_globals() -> None:
+    found = scope(
+        "import numpy as np\n"
+        "X = np.ones(3)\n"
+        "def f(z):\n"
+        "    global CACHE\n"
+        "    CACHE = z\n"
+        "    for _ in range(2):\n"
+        "        z = g(z) + [h(v) for v in z][0]\n"
+        "    return z + X\n"
+        "class C:\n"
+        "    k = K\n"
+    )
+    assert found.binds == {"np", "X", "f", "CACHE", "C"}
+    assert found.variables == {"X", "CACHE"}  # not the imports, functions and classes
+    assert found.uses == {"np", "X", "CACHE", "g", "h", "range", "K"}  # no locals
+    assert scope("%timeit f(x)").uses == {"timeit", "f", "x"}  # not Python: every word
+
+
+CELLS = [
+    ("setup", "instructor", "import numpy as np\nDATA = np.arange(3)"),
+    ("a", "answer", "def a(x):\n    return x"),
+    ("test_a", "test", "assert a(1) == 1"),
+    ("b", "answer", "def b(x):\n    return a(x) + 1"),
+    ("test_b", "test", "assert b(1) == 2"),
+    ("c", "answer", "def c():\n    return DATA.sum()"),
+    ("test_c", "test", "assert c() == 3"),
+    ("d", "answer", "def d():\n    return 0"),
+    ("test_d", "test", "assert d() == 0"),
+]
+
+
+def test_bug_packing_follows_calls_and_shared_variables() -> None:
+    graph = Graph(CELLS, {})
+    assert graph.reach("test_b")[0] == {"a", "b"}
+    assert graph.touched("test_b", "a") and not graph.touched("test_a", "b")
+    assert not graph.touched("test_c", "d")
+    # an edit is read as graded: a call it adds, or a global variable it shares, counts
+    calls = Graph(CELLS, {"a": ("return x", "return x + d()")})
+    assert calls.touched("test_a", "d") and calls.touched("test_b", "d")
+    shares = Graph(CELLS, {"d": ("return 0", "DATA[0] = 1\n    return 0")})
+    assert shares.touched("test_c", "d") and not shares.touched("test_a", "d")
+
+
+def test_bug_packing_grades_alone_what_a_pack_cannot_show(monkeypatch) -> None:
+    both = next(p for p in PACKS if len(p.bugs) > 1)
+    first, second = both.bugs[:2]
+    full = dict.fromkeys({*first.spec["loses"], *second.spec["loses"], "test_other"}, 1.0)
+    lost = {**full, **dict.fromkeys([*first.spec["loses"], *second.spec["loses"]], 0.0)}
+    alone: list[Bug] = []
+    monkeypatch.setattr(bug_packing, "max_scores", lambda _: full)
+    monkeypatch.setattr(bug_packing, "graded_alone", lambda b: alone.append(b) or lost)
+
+    def in_pack(scores: dict, stops=(), leaks=()) -> list[str]:
+        monkeypatch.setattr(bug_packing, "graded", lambda _: PackGrade(scores, stops, leaks))
+        return kept_points(both, first)
+
+    assert in_pack(lost) == [] and alone == []  # a trusted pack shows the loss
+    assert in_pack(full) == [] and alone == [first]  # a miss is confirmed alone
+    assert in_pack(lost, stops=("stopped",)) == [] and len(alone) == 2  # a stop: alone
+    assert in_pack(lost, leaks=("test_other",)) == [] and len(alone) == 3  # a leak: alone
+    monkeypatch.setattr(bug_packing, "graded_alone", lambda b: full)
+    assert in_pack(full) == first.spec["loses"]  # what the bug keeps alone fails the test
