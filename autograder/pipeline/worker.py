@@ -101,9 +101,7 @@ def outcome_flags(outcome: Outcome) -> list[Flag]:
         for gid in outcome.missing_tests
     ]
     flags += [
-        Flag(FlagKind.REVIEW, text, (gid,))
-        for gid, texts in outcome.held.items()
-        for text in texts
+        Flag(FlagKind.REVIEW, text, (gid,)) for gid, texts in outcome.held.items() for text in texts
     ]
     return flags
 
