@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import linecache
+import os
 import subprocess
 import sys
 import textwrap
@@ -285,3 +286,13 @@ def test_an_idle_child_process_raises_nothing(observer) -> None:
         child.kill()
         child.wait()
     assert alarms == []
+
+
+def test_threads_that_ended_are_forgotten(observer) -> None:
+    for _ in range(40):
+        t = threading.Thread(target=lambda: None)
+        t.start()
+        t.join()
+    assert len(observer.tasks) > 32
+    _, alarms = observe(observer, student(HONEST["own"])["relu"], Z)
+    assert alarms == [] and len(observer.tasks) <= len(os.listdir("/proc/self/task"))

@@ -46,10 +46,11 @@ class Observer:
     names as an equivalent (:meth:`watch`), is noted by name with the student's line that
     called it, however it was reached: by name, alias, ``getattr``, ``importlib``, a
     registry, a copy of the function object, a ``functools.partial``, or another ``course``
-    function that calls it. So is what would blind the hook: setting or clearing profile and
-    trace hooks, walking the garbage collector's objects, reloading a module, starting a
-    process or a raw thread; a thread the hook cannot watch that ran, and a child process
-    that used the processor, while the request was served.
+    function that calls it (code is matched by its file, so a reloaded module is the same).
+    So is what would blind the hook: setting or clearing profile and trace hooks, walking
+    the garbage collector's objects, starting a process or a raw thread; a thread the hook
+    cannot watch that ran, and a child process that used the processor, while the request
+    was served.
 
     The grading process decides from this report which points to hold for review. Like the
     rest of the agent it runs in the student's kernel and could be forged by code that
@@ -68,8 +69,8 @@ class Observer:
                           if getattr(m, "__name__", "").startswith("course")
                           and getattr(m, "__file__", None))  # fmt: skip
         self.course_files = frozenset(self.files)
-        self.equivalents = {}  # id(code) -> graded name it stands for
-        self.places = {}  # (file, first line) -> graded name, for copies of those codes
+        self.equivalents = {}  # id(code) -> (graded name it stands for, its dotted path)
+        self.places = {}  # (file, first line) -> the same, for copies of those codes
         self.seen = {}  # graded name -> (what ran, the student's line that called it)
         self.done = set()  # ids of the codes already noted during this request
         self.alarms = []
@@ -128,12 +129,9 @@ class Observer:
 
     @staticmethod
     def blinding_python_functions():
-        import importlib
-
         named = {
             "threading.setprofile": threading.setprofile,
             "threading.settrace": threading.settrace,
-            "importlib.reload": importlib.reload,
         }
         return {id(f.__code__): (f.__code__, text) for text, f in named.items()}
 
@@ -196,6 +194,8 @@ class Observer:
     def begin(self):
         self.seen.clear()
         self.done.clear()
+        if len(self.tasks) > 32:  # forget threads that have ended
+            self.forget_ended_threads()
         self.active = True
         self.threads = self.thread_positions()
         self.helpers = helper_cpu(self.tasks)
@@ -221,6 +221,15 @@ class Observer:
         self.seen.clear()
         self.alarms.clear()
         return report
+
+    def forget_ended_threads(self):
+        try:
+            live = {int(t) for t in os.listdir("/proc/self/task")}
+        except (OSError, ValueError):
+            live = set(self.tasks)
+        self.tasks[:] = [t for t in self.tasks if t in live]
+        running = sys._current_frames()
+        self.registered = {t: f for t, f in self.registered.items() if t in running}
 
     def thread_positions(self):
         """Where each thread without the hook stands: moved if it ran Python code."""
