@@ -20,8 +20,10 @@ those use, and so on. Two bugs may share a pack when, for each of them:
   another bug's edited cell uses: code that writes shared data could change what the other
   bug's tests see.
 
-So the only code of the pack that runs under a bug's ``loses`` cells is its own bug and the
-reference solution, as when it is graded alone. Bugs are packed per module in the specs'
+So, as far as names tell, the only code of the pack that runs under a bug's ``loses`` cells is
+its own bug and the reference solution, as when it is graded alone; what names cannot tell (a
+bug that patches a module the others use, or exhausts the kernel) is what the checks at run
+time below are for. Bugs are packed per module in the specs'
 order, each into the least-filled pack it fits (:data:`MAX_PACK` bugs at most); a module needs
 at least as many packs as its most-bugged cell has bugs. ``NN_COURSE_QUICK=1`` packs only the
 bugs it keeps.
@@ -41,10 +43,11 @@ itself, and a pass always rests on a run where no other bug could reach its test
 Grading is :mod:`autograder.testing`'s (the grader's pre-flight, trusted runtime and review
 rule, in this process, one kernel at a time), once per pack and process. Under ``pytest -n``,
 each pack's tests carry the ``xdist_group`` :func:`group` names, so they run on one worker
-(``tests/xdist_groups.py``) and the pack is graded there once. A pack per notebook on the
-worker is faster than a ``grader grade --jobs 2`` run over all packs: that run would take one
-test's time with both cores, and would pay the kit and course set-up again, while the packs
-already keep both workers busy.
+(``tests/xdist_groups.py``) and the pack is graded there once, while other packs keep the other
+worker busy; selecting one bug (``-k``) grades its pack only. One ``grader grade --jobs 2`` run
+over every pack was measured too: on the 16 packs of 02 and 07 a pack costs the same either way
+(3 to 9 s, load ~7 on 2 cores), the run's own start, course copy and kits come on top, and it
+would hold every bug test behind one fixture and both cores inside one test.
 """
 
 from __future__ import annotations
@@ -244,12 +247,23 @@ def selected(modules: Iterable[str], quick: bool) -> list[Bug]:
     return bugs
 
 
-def fits(module: str, bugs: list[Bug]) -> bool:
-    """Whether ``bugs`` (of ``module``) may share a notebook: see the module docstring."""
+def well_formed(bug: Bug) -> bool:
+    """Whether the bug's ``old`` is in its answer cell and its ``loses`` names test cells."""
+    cells = {cell: (kind, text) for cell, kind, text in source_cells(bug.module)}
+    kind, text = cells.get(bug.spec["cell"], ("", ""))
+    tests = {cell for cell, (kind, _) in cells.items() if kind == "test"}
+    return kind == "answer" and bug.spec["old"] in text and set(bug.spec["loses"]) <= tests
+
+
+def fits(bugs: list[Bug]) -> bool:
+    """Whether ``bugs`` (of one module) may share a notebook: see the module docstring.
+
+    A spec that is not :func:`well_formed` shares with nothing: its own test says what is wrong.
+    """
     cells = [b.spec["cell"] for b in bugs]
-    if len(set(cells)) < len(cells):
+    if len(set(cells)) < len(cells) or (len(bugs) > 1 and not all(map(well_formed, bugs))):
         return False
-    graph = module_graph(module, bugs)
+    graph = module_graph(bugs[0].module, bugs)
     return not any(
         graph.touched(test, other.spec["cell"])
         for bug in bugs
@@ -264,7 +278,7 @@ def pack(bugs: list[Bug]) -> list[Pack]:
     packs: dict[str, list[list[Bug]]] = {}
     for bug in bugs:
         module = packs.setdefault(bug.module, [])
-        open_ = [p for p in module if len(p) < MAX_PACK and fits(bug.module, [*p, bug])]
+        open_ = [p for p in module if len(p) < MAX_PACK and fits([*p, bug])]
         if open_:
             min(open_, key=len).append(bug)
         else:
@@ -332,6 +346,8 @@ def graded_alone(bug: Bug) -> dict[str, float]:
 def kept_points(pack_: Pack, bug: Bug) -> list[str]:
     """The cells of ``bug["loses"]`` that kept full marks: in its pack, else graded alone."""
     full = max_scores(bug.module)
+    if unknown := set(bug.spec["loses"]) - set(full):
+        raise ValueError(f"{bug.spec['name']}: no test cell {sorted(unknown)}")
     found = graded(pack_)
     kept = [t for t in bug.spec["loses"] if found.scores[t] >= full[t]]
     if len(pack_.bugs) == 1 or (found.trusted and not kept):

@@ -103,7 +103,7 @@ def test_bug_pack_control(found: Pack) -> None:
 def test_bug_packs_hold_every_bug_once_and_keep_them_apart() -> None:
     packed = [b for p in PACKS for b in p.bugs]
     assert sorted(packed, key=lambda b: (b.module, b.index)) == selected(MODULES, QUICK)
-    assert all(fits(p.module, list(p.bugs)) for p in PACKS)
+    assert all(fits(list(p.bugs)) for p in PACKS)
 
 
 def test_bug_packing_reads_the_kernels_globals() -> None:
@@ -169,3 +169,15 @@ def test_bug_packing_grades_alone_what_a_pack_cannot_show(monkeypatch) -> None:
     assert in_pack(lost, leaks=("test_other",)) == [] and len(alone) == 3  # a leak: alone
     monkeypatch.setattr(bug_packing, "graded_alone", lambda b: full)
     assert in_pack(full) == first.spec["loses"]  # what the bug keeps alone fails the test
+
+
+def test_bug_packing_leaves_a_broken_spec_alone(monkeypatch) -> None:
+    both = next(p for p in PACKS if len(p.bugs) > 1)
+    module, good = both.module, [b.spec for b in both.bugs[:2]]
+    broken = [
+        {**good[0], "old": "text that is in no cell"},
+        {**good[1], "loses": ["test_that_is_not_there"]},
+    ]
+    monkeypatch.setattr(bug_packing, "all_specs", lambda: {module: [*good, *broken]})
+    found = pack(selected([module], False))
+    assert [[b.index for b in p.bugs] for p in found] == [[0, 1], [2], [3]]
