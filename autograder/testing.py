@@ -48,10 +48,21 @@ def autograde(
 ) -> dict[str, float]:
     """Autograde ``notebook`` (a notebook, or a path to one) as ``student``'s submission.
 
-    Returns the points per test cell's grade id, after the review rule has held back the
-    points of any graded function that uses the reference. Raises ``AssertionError`` if the
-    notebook is rejected or grading fails, with the one-line reason.
+    Returns the points per test cell's grade id, after review has held back the points of
+    any test cell whose graded function was observed running the reference. Raises
+    ``AssertionError`` if the notebook is rejected or grading fails, with the one-line reason.
     """
+    return autograde_result(assignment, notebook, course_dir, cell_timeout, student).scores
+
+
+def autograde_result(
+    assignment: str,
+    notebook: NotebookNode | str | Path,
+    course_dir: str | Path = REPO_ROOT,
+    cell_timeout: int | None = None,
+    student: str = "student",
+) -> GradeResult:
+    """:func:`autograde`'s whole result: scores, flags and the graded notebook."""
     if isinstance(notebook, (str, Path)):
         notebook = nbformat.read(notebook, as_version=4)
     kit = module_kit(assignment, str(course_dir))
@@ -65,7 +76,7 @@ def autograde(
     result = withhold(module_grader(assignment, str(course_dir), cell_timeout).grade(prepared))
     if result.status != GRADED:
         raise AssertionError(f"autograding failed: {'; '.join(map(str, result.flags))}")
-    return result.scores
+    return result
 
 
 def max_scores(assignment: str, course_dir: str | Path = REPO_ROOT) -> dict[str, float]:

@@ -58,16 +58,18 @@ import symtable
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-import nbformat
 from nbformat import NotebookNode
 from support import specs
 
-from autograder.pipeline.coursedir import REPO_ROOT
-from autograder.pipeline.review import withhold
-from autograder.pipeline.submissions import prepare_notebook
-from autograder.pipeline.tasks import GRADED, Digest, FlagKind, GradeResult, GradeTask
+from autograder.pipeline.tasks import FlagKind, GradeResult
 from autograder.runtime.runner import cell_kind, nbgrader_meta
-from autograder.testing import autograde, edit_cell, exercises, max_scores, module_grader
+from autograder.testing import (
+    autograde,
+    autograde_result,
+    edit_cell,
+    exercises,
+    max_scores,
+)
 
 MAX_PACK = 12
 """The most bugs graded in one notebook: a pack that fails its checks is graded bug by bug."""
@@ -313,18 +315,7 @@ class PackGrade:
 
 def grade_result(module: str, notebook: NotebookNode) -> GradeResult:
     """What :func:`autograder.testing.autograde` sees, flags included."""
-    kit_grader = module_grader(module, str(REPO_ROOT), None)
-    task = GradeTask(module, "student", "", Digest("test", "test"))
-    prepared = prepare_notebook(
-        nbformat.writes(notebook).encode(),
-        nbformat.read(kit_grader.kit.release_notebook(module), as_version=4),
-        kit_grader.source(module),
-        task,
-    )
-    result = prepared if isinstance(prepared, GradeResult) else kit_grader.grade(prepared)
-    if result.status != GRADED:
-        raise AssertionError(f"{module}: not graded: {'; '.join(map(str, result.flags))}")
-    return withhold(result)
+    return autograde_result(module, notebook)
 
 
 @functools.cache
