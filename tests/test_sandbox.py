@@ -26,6 +26,7 @@ from autograder import samples
 from autograder.demo import demo_sandbox
 from autograder.pipeline.coursedir import load_course
 from autograder.runtime import confine
+from autograder.runtime import sandbox as sandbox_module
 from autograder.runtime.sandbox import (
     BWRAP,
     CHECKOUT,
@@ -108,6 +109,20 @@ def test_launcher_knows_every_option_it_gets_and_refuses_others(tmp_path: Path) 
     without_cap_drop = [o for o in options if o not in ("--cap-drop", "ALL")]
     with pytest.raises(confine.Refused, match="--cap-drop ALL is missing"):
         confine.parse([*without_cap_drop, "true"])
+
+
+def test_environment_under_tmp_is_bound_back_even_with_nothing_hidden(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh clone under /tmp graded as a user without a home hides no folder: the private
+    /tmp must still give the kernel its Python environment back (it would not start)."""
+    monkeypatch.setattr(sandbox_module, "hidden_folders", lambda sandbox: [])
+    venv = "/tmp/clone/.venv"
+    monkeypatch.setattr(sandbox_module, "readable_folders", lambda: [venv, "/usr/lib/python3"])
+    options = bwrap_argv(Sandbox(BWRAP), tmp_path / "work", tmp_path)
+    binds = [options[i + 1] for i, o in enumerate(options) if o == "--ro-bind"]
+    assert venv in binds and "/usr/lib/python3" not in binds
+    assert options.index("--tmpfs") < options.index(venv)
 
 
 def test_kernelspec_placeholders_reach_only_the_connection_file() -> None:

@@ -110,12 +110,6 @@ def give(folder: Path, user: pwd.struct_passwd) -> None:
         os.chown(path, user.pw_uid, user.pw_gid, follow_symlinks=False)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="from a fresh clone's own .venv (.ci/run), every kernel started as nobody dies before "
-    "kernel_info ('Kernel died before replying'); it passed on the working checkout's venv: "
-    "the cause is not found yet (left open in issue 20's follow-up)",
-)
 def test_nothing_one_student_leaves_reaches_the_next_as_an_unprivileged_user() -> None:
     user = grading_user()
     plan = closed_folders(user)

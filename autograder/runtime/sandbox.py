@@ -260,7 +260,7 @@ def bwrap_argv(sandbox: Sandbox, work: Path, runtime: Path) -> list[str]:
     for folder in hidden:
         argv += ["--size", "4096", "--tmpfs", folder]
     for folder in readable_folders():
-        if any(is_inside(folder, h) or is_inside(folder, "/tmp") for h in hidden):
+        if is_inside(folder, "/tmp") or any(is_inside(folder, h) for h in hidden):
             argv += ["--ro-bind", folder, folder]
     argv += ["--bind", str(runtime), str(runtime)]
     argv += ["--ro-bind", "{connection_file}", "{connection_file}"]
