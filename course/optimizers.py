@@ -286,7 +286,11 @@ def warmup_cosine(
     With ``W = warmup_steps``: ``lr0 (step + 1) / W`` for ``step < W`` (the first
     update already moves, the W-th uses ``lr0``), then
     ``lr_min + (lr0 - lr_min) (1 + cos(pi (step - W) / (n_steps - W))) / 2``.
-    Gradual warm-up: Goyal et al. (2017); cosine decay: Loshchilov & Hutter (2017).
+    These are PyTorch's ``LinearLR(start_factor=1/W, total_iters=W-1)`` for the steps
+    before ``W``, then ``CosineAnnealingLR(T_max=n_steps-W, eta_min=lr_min)`` counted from
+    ``W``; ``LambdaLR`` with ``warmup_cosine(1.0, s, n_steps, W, lr_min / lr0)`` gives the
+    whole schedule. Gradual warm-up: Goyal et al. (2017); cosine decay: Loshchilov & Hutter
+    (2017).
     """
     if step < warmup_steps:
         return lr0 * (step + 1) / warmup_steps

@@ -183,3 +183,23 @@ def test_warmup_cosine_ramps_linearly_then_follows_the_cosine():
         )
     assert np.isclose(opt.warmup_cosine(lr0, 55, n_steps, warmup), lr0 / 2)  # half-way: mean
     assert np.isclose(opt.warmup_cosine(lr0, 0, n_steps, 0), lr0)  # no warm-up: plain cosine
+
+
+@pytest.mark.parametrize(("warmup", "n_steps"), [(7, 60), (2, 5), (30, 31)])
+def test_warmup_cosine_is_pytorchs_linear_lr_then_cosine_annealing(warmup, n_steps):
+    """The oracle: PyTorch's documented rules, LinearLR(start_factor=1/W, total_iters=W-1)
+    for steps 0..W-1, then CosineAnnealingLR(T_max=S-W, eta_min) in its recursive form."""
+    lr0, lr_min = 0.3, 0.02
+    start, total = 1 / warmup, warmup - 1
+    # LinearLR: factor(e) = start + (end - start) * min(e, total_iters) / total_iters
+    expected = [lr0 * (start + (1 - start) * min(e, total) / total) for e in range(warmup)]
+    # CosineAnnealingLR: eta_{t+1} = eta_min + (eta_t - eta_min)
+    #     * (1 + cos(pi (t + 1) / T_max)) / (1 + cos(pi t / T_max)), from eta_0 = lr0
+    t_max, eta = n_steps - warmup, lr0
+    expected.append(eta)
+    for t in range(t_max):
+        ratio = (1 + math.cos(math.pi * (t + 1) / t_max)) / (1 + math.cos(math.pi * t / t_max))
+        eta = lr_min + (eta - lr_min) * ratio
+        expected.append(eta)
+    got = [opt.warmup_cosine(lr0, s, n_steps, warmup, lr_min) for s in range(n_steps + 1)]
+    assert np.allclose(got, expected, rtol=1e-12, atol=1e-15)

@@ -231,4 +231,94 @@ BUGS = [
         "new": "new_p = np.array(p, copy=True)\n    new_p -= lr * direction\n    return new_p, b",
         "loses": ["test_sgd_momentum_step"],
     },
+    {
+        "name": "warm-up from 0: lr0 * step / warmup_steps (the first update does not move)",
+        "cell": "warmup_cosine",
+        "old": "return lr0 * (step + 1) / warmup_steps",
+        "new": "return lr0 * step / warmup_steps",
+        "loses": ["test_warmup_cosine"],
+    },
+    {
+        "name": "warm-up boundary off by one: step <= warmup_steps (the rate overshoots lr0)",
+        "cell": "warmup_cosine",
+        "old": "if step < warmup_steps:",
+        "new": "if step <= warmup_steps:",
+        "loses": ["test_warmup_cosine"],
+    },
+    {
+        "name": "cosine from lr0 to 0, lr_min ignored",
+        "cell": "warmup_cosine",
+        "old": "return lr_min + 0.5 * (lr0 - lr_min) * (1.0 + math.cos(math.pi * progress))",
+        "new": "return 0.5 * lr0 * (1.0 + math.cos(math.pi * progress))",
+        "loses": ["test_warmup_cosine"],
+    },
+    {
+        "name": "cosine over all n_steps instead of the n_steps - warmup_steps after the warm-up",
+        "cell": "warmup_cosine",
+        "old": "progress = (step - warmup_steps) / (n_steps - warmup_steps)",
+        "new": "progress = step / n_steps",
+        "loses": ["test_warmup_cosine"],
+    },
+    {
+        "name": "cosine with lr_min added on top: lr_min + 0.5 * lr0 * (1 + cos)",
+        "cell": "warmup_cosine",
+        "old": "return lr_min + 0.5 * (lr0 - lr_min) * (1.0 + math.cos(math.pi * progress))",
+        "new": "return lr_min + 0.5 * lr0 * (1.0 + math.cos(math.pi * progress))",
+        "loses": ["test_warmup_cosine"],
+    },
+    {
+        "name": "schedule loop: the rate set after the update (each update uses the previous rate)",
+        "cell": "train_with_schedule",
+        "old": (
+            "            optimizer.lr = optimizers.warmup_cosine(lr0, step, n_steps, warmup_steps, lr_min)\n"
+            "            optimizer.step(params, grads)\n"
+        ),
+        "new": (
+            "            optimizer.step(params, grads)\n"
+            "            optimizer.lr = optimizers.warmup_cosine(lr0, step, n_steps, warmup_steps, lr_min)\n"
+        ),
+        "loses": ["test_train_with_schedule"],
+    },
+    {
+        "name": "schedule loop: the update counter restarts every epoch",
+        "cell": "train_with_schedule",
+        "old": "        order = rng.permutation(len(X))\n",
+        "new": "        order = rng.permutation(len(X))\n        step = 0\n",
+        "loses": ["test_train_with_schedule"],
+    },
+    {
+        "name": "schedule loop: the length of an epoch counted without its last, smaller batch",
+        "cell": "train_with_schedule",
+        "old": "n_steps = n_epochs * math.ceil(len(X) / batch_size)",
+        "new": "n_steps = n_epochs * (len(X) // batch_size)",
+        "loses": ["test_train_with_schedule"],
+    },
+    {
+        "name": "schedule loop: a new Adam every epoch (its state and bias correction restart)",
+        "cell": "train_with_schedule",
+        "old": "        order = rng.permutation(len(X))\n",
+        "new": "        order = rng.permutation(len(X))\n        optimizer = optimizers.Adam(lr=lr0)\n",
+        "loses": ["test_train_with_schedule"],
+    },
+    {
+        "name": "schedule loop: the schedule stepped per epoch (one rate for a whole epoch)",
+        "cell": "train_with_schedule",
+        "old": "optimizers.warmup_cosine(lr0, step, n_steps, warmup_steps, lr_min)",
+        "new": "optimizers.warmup_cosine(lr0, step // math.ceil(len(X) / batch_size), n_steps, warmup_steps, lr_min)",
+        "loses": ["test_train_with_schedule"],
+    },
+    {
+        "name": "schedule loop: trains the arrays of params in place (params is read-only)",
+        "cell": "train_with_schedule",
+        "old": "params = {key: np.array(p, dtype=float) for key, p in params.items()}",
+        "new": "params = dict(params)",
+        "loses": ["test_train_with_schedule"],
+    },
+    {
+        "name": "schedule loop: records the rate of the schedule one step ahead",
+        "cell": "train_with_schedule",
+        "old": 'history["lr"].append(float(optimizer.lr))',
+        "new": 'history["lr"].append(optimizers.warmup_cosine(lr0, step + 1, n_steps, warmup_steps, lr_min))',
+        "loses": ["test_train_with_schedule"],
+    },
 ]

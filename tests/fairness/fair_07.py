@@ -6,6 +6,11 @@ a list of batches instead of a generator, ``rng.shuffle`` of ``np.arange(N)`` in
 first momentum step; float32 kept for float32 inputs; helpers with any names; answers as int,
 ``np.int64``, float and typed in by hand; scratch cells with magics, plots, ``help``,
 ``import warnings`` and variables named ``input``, ``x``, ``W``, ``params``, ``X``, ``y``.
+The schedule (part 8) as a branch with NumPy, vectorised over steps (a 0-d array for one step),
+a scheduler-like class, ``math.cos(x / 2) ** 2`` and ``np.interp``; its training loop (part 9)
+with the student's own Adam steps and iterator, ``course.training.iterate_minibatches`` and
+rates computed up front, PyTorch's ``LambdaLR`` factor form, the update number from epoch and
+batch index, a ``while`` over updates, and a generator of numbered updates.
 
 The test at the end shows that the per-student question is per student: the source gets full
 marks under any id, and an answer worked out for another id loses that point.
@@ -91,6 +96,42 @@ for epoch in range(_n_epochs):
         start += _batch_size
 """,
     "q_adam_second_step": "answer_adam_second_step = 'a'\n",
+    "warmup_cosine": """def warmup_cosine(lr0, step, n_steps, warmup_steps, lr_min=0.0):
+    if warmup_steps > 0 and step < warmup_steps:
+        rate = lr0 * (step + 1) / warmup_steps
+    elif step >= n_steps:
+        rate = lr_min
+    else:
+        decay_steps = n_steps - warmup_steps
+        done = step - warmup_steps
+        rate = lr_min + (lr0 - lr_min) * (1 + np.cos(np.pi * done / decay_steps)) / 2
+    return float(rate)
+""",
+    "train_with_schedule": """def train_with_schedule(params, loss_and_grads, X, y, rng, n_epochs, batch_size, lr0,
+                        warmup_steps, lr_min=0.0):
+    # my own Adam (one m, v per parameter, t from 1), my iterator and my schedule
+    params = {key: np.array(value, dtype=float) for key, value in params.items()}
+    m = {key: np.zeros_like(value) for key, value in params.items()}
+    v = {key: np.zeros_like(value) for key, value in params.items()}
+    batches_per_epoch = 0
+    start = 0
+    while start < len(X):
+        batches_per_epoch += 1
+        start += batch_size
+    n_steps = n_epochs * batches_per_epoch
+    lrs, losses = [], []
+    t = 0
+    for epoch in range(n_epochs):
+        for X_batch, y_batch in iterate_minibatches(X, y, batch_size, rng):
+            loss, grads = loss_and_grads(params, X_batch, y_batch)
+            lr = warmup_cosine(lr0, t, n_steps, warmup_steps, lr_min)
+            t += 1
+            for key in params:
+                params[key], m[key], v[key] = adam_step(params[key], grads[key], m[key], v[key], t, lr)
+            lrs.append(lr)
+            losses.append(loss)
+    return params, {"lr": lrs, "loss": losses}
+""",
 }
 
 LIST_AND_SHUFFLE = {
@@ -137,6 +178,37 @@ LIST_AND_SHUFFLE = {
         "answer_iterations = np.int64(np.ceil(_n_samples / _batch_size)) * _n_epochs\n"
     ),
     "q_adam_second_step": 'answer_adam_second_step = "a"  # m_2 = 0.09 g, v_2 = 0.000999 g**2\n',
+    "warmup_cosine": """def warmup_cosine(lr0, step, n_steps, warmup_steps, lr_min=0.0):
+    # vectorised: one step or an array of steps (a 0-d array for one step)
+    s = np.asarray(step, dtype=float)
+    ramp = lr0 * (s + 1) / max(warmup_steps, 1)
+    progress = np.clip((s - warmup_steps) / (n_steps - warmup_steps), 0.0, 1.0)
+    decay = lr_min + 0.5 * (lr0 - lr_min) * (1 + np.cos(np.pi * progress))
+    return np.where(s < warmup_steps, ramp, decay)
+""",
+    "train_with_schedule": """def train_with_schedule(params, loss_and_grads, X, y, rng, n_epochs, batch_size, lr0,
+                        warmup_steps, lr_min=0.0):
+    import itertools
+
+    from course.optimizers import Adam
+    from course.training import iterate_minibatches as batches
+
+    params = {k: np.array(p, dtype=float) for k, p in params.items()}
+    n_steps = n_epochs * -(-len(X) // batch_size)
+    rates = warmup_cosine(lr0, np.arange(n_steps), n_steps, warmup_steps, lr_min)  # all at once
+    adam = Adam(lr=lr0)
+    counter = itertools.count()
+    history = {"lr": [], "loss": []}
+    for _ in range(n_epochs):
+        for xb, yb in batches(X, y, batch_size, rng):
+            s = next(counter)
+            loss, grads = loss_and_grads(params, xb, yb)
+            adam.lr = float(rates[s])
+            adam.step(params, grads)
+            history["lr"].append(adam.lr)
+            history["loss"].append(loss)
+    return params, history
+""",
 }
 
 HELPERS = {
@@ -190,6 +262,50 @@ def adam_step(p, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
 answer_iterations = float(n_batches * _n_epochs)
 """,
     "q_adam_second_step": 'answer_adam_second_step = "a"\n',
+    "warmup_cosine": """class WarmupCosine:
+    \"\"\"The schedule as an object, like a scheduler: call it with the step.\"\"\"
+
+    def __init__(self, lr0, n_steps, warmup_steps, lr_min=0.0):
+        self.lr0, self.n_steps, self.warmup, self.lr_min = lr0, n_steps, warmup_steps, lr_min
+
+    def __call__(self, step):
+        if step < self.warmup:
+            return self.lr0 * (step + 1) / self.warmup
+        frac = (step - self.warmup) / (self.n_steps - self.warmup)
+        return self.lr_min + (self.lr0 - self.lr_min) * 0.5 * (1 + math.cos(math.pi * frac))
+
+
+def warmup_cosine(lr0, step, n_steps, warmup_steps, lr_min=0.0):
+    return WarmupCosine(lr0, n_steps, warmup_steps, lr_min)(step)
+""",
+    "train_with_schedule": """def make_factor(n_steps, warmup_steps, ratio):
+    # PyTorch's LambdaLR form: the rate is lr0 times a factor of the step
+    def factor(step):
+        return warmup_cosine(1.0, step, n_steps, warmup_steps, ratio)
+
+    return factor
+
+
+def train_with_schedule(params, loss_and_grads, X, y, rng, n_epochs, batch_size, lr0,
+                        warmup_steps, lr_min=0.0):
+    from course import optimizers
+
+    params = {k: _as_float(p).copy() for k, p in params.items()}
+    per_epoch = math.ceil(len(X) / batch_size)
+    factor = make_factor(n_epochs * per_epoch, warmup_steps, lr_min / lr0)
+    opt = optimizers.Adam(lr=lr0)
+    lr_history, loss_history = [], []
+    for epoch in range(n_epochs):
+        order = rng.permutation(len(X))
+        for b in range(per_epoch):
+            idx = order[b * batch_size : (b + 1) * batch_size]
+            loss, grads = loss_and_grads(params, X[idx], y[idx])
+            opt.lr = lr0 * factor(epoch * per_epoch + b)
+            opt.step(params, grads)
+            lr_history.append(opt.lr)
+            loss_history.append(loss)
+    return params, {"lr": lr_history, "loss": loss_history}
+""",
 }
 
 TYPED = {
@@ -237,6 +353,35 @@ TYPED = {
 """,
     "q_iterations": f"answer_iterations = {iterations_for('carol')}\n",
     "q_adam_second_step": 'answer_adam_second_step = "a"\n',
+    "warmup_cosine": """def warmup_cosine(lr0, step, n_steps, warmup_steps, lr_min=0.0):
+    if step < warmup_steps:
+        return lr0 * (step + 1) / warmup_steps
+    # (1 + cos x) / 2 = cos(x / 2)**2
+    half_angle = math.pi / 2 * (step - warmup_steps) / (n_steps - warmup_steps)
+    return lr_min + (lr0 - lr_min) * math.cos(half_angle) ** 2
+""",
+    "train_with_schedule": """def train_with_schedule(params, loss_and_grads, X, y, rng, n_epochs, batch_size, lr0,
+                        warmup_steps, lr_min=0.0):
+    import course.optimizers
+
+    trained = {}
+    for key in params:
+        trained[key] = np.array(params[key], dtype=np.float64)
+    batches_per_epoch = math.ceil(X.shape[0] / batch_size)
+    total = batches_per_epoch * n_epochs
+    optimizer = course.optimizers.Adam(lr0)
+    lr_list = []
+    loss_list = []
+    for epoch in range(n_epochs):
+        for b, (X_batch, y_batch) in enumerate(iterate_minibatches(X, y, batch_size, rng)):
+            s = epoch * batches_per_epoch + b
+            value, grads = loss_and_grads(trained, X_batch, y_batch)
+            setattr(optimizer, "lr", warmup_cosine(lr0, s, total, warmup_steps, lr_min))
+            optimizer.step(trained, grads)
+            lr_list.append(float(optimizer.lr))
+            loss_list.append(float(value))
+    return trained, {"lr": lr_list, "loss": loss_list}
+""",
 }
 
 # variants: sgd_momentum_step returning a namedtuple, its Nesterov direction written with the
@@ -291,6 +436,34 @@ def rmsprop_step(p, g, square_avg, lr, alpha=0.99, eps=1e-8):
 """,
     "q_iterations": "answer_iterations = -(-_n_samples // _batch_size) * _n_epochs\n",
     "q_adam_second_step": 'answer_adam_second_step = "a"\n',
+    "warmup_cosine": """def warmup_cosine(lr0, step, n_steps, warmup_steps, lr_min=0.0):
+    if step < warmup_steps:
+        # the straight line through (-1, 0) and (warmup_steps - 1, lr0)
+        return float(np.interp(step, [-1, warmup_steps - 1], [0.0, lr0]))
+    cosine = np.cos(np.pi * (step - warmup_steps) / (n_steps - warmup_steps))
+    return float(lr_min + (lr0 - lr_min) * (1 + cosine) / 2)
+""",
+    "train_with_schedule": """def train_with_schedule(params, loss_and_grads, X, y, rng, n_epochs, batch_size, lr0,
+                        warmup_steps, lr_min=0.0):
+    from course.optimizers import Adam
+
+    p = {k: np.array(v, dtype=float) for k, v in params.items()}
+    n = len(X)
+    n_steps = n_epochs * len(range(0, n, batch_size))
+    opt = Adam(lr=lr0)
+    history = {"lr": [], "loss": []}
+    step = 0
+    while step < n_steps:
+        order = rng.permutation(n)  # a new epoch
+        for idx in np.split(order, np.arange(batch_size, n, batch_size)):
+            loss, grads = loss_and_grads(p, X[idx], y[idx])
+            opt.lr = warmup_cosine(lr0, step, n_steps, warmup_steps, lr_min)
+            opt.step(p, grads)
+            history["lr"].append(opt.lr)
+            history["loss"].append(loss)
+            step += 1
+    return p, history
+""",
 }
 
 # variants: iterate_minibatches with `yield from` a generator expression over slices; adam_step
@@ -318,6 +491,31 @@ _p1, _m, _v = adam_step(_p0, _g, np.zeros(1), np.zeros(1), 1, lr=1.0, eps=0.0)
 _p2, _m, _v = adam_step(_p1, np.zeros(1), _m, _v, 2, lr=1.0, eps=0.0)
 _ratio = float((_p2 - _p1)[0] / (_p1 - _p0)[0])  # the second step, in units of the first
 answer_adam_second_step = "a" if 0.6 < _ratio < 0.7 else "?"
+""",
+    "train_with_schedule": """def _updates(X, y, rng, n_epochs, batch_size):
+    # every update of the run, numbered across epochs
+    s = 0
+    for _ in range(n_epochs):
+        for X_batch, y_batch in iterate_minibatches(X, y, batch_size, rng):
+            yield s, X_batch, y_batch
+            s += 1
+
+
+def train_with_schedule(params, loss_and_grads, X, y, rng, n_epochs, batch_size, lr0,
+                        warmup_steps, lr_min=0.0):
+    from course import optimizers
+
+    params = {k: np.array(v, dtype=float) for k, v in params.items()}
+    n_steps = n_epochs * math.ceil(len(X) / batch_size)
+    adam = optimizers.Adam(lr=lr0)
+    out = {"lr": [], "loss": []}
+    for s, X_batch, y_batch in _updates(X, y, rng, n_epochs, batch_size):
+        loss, grads = loss_and_grads(params, X_batch, y_batch)
+        adam.lr = optimizers.warmup_cosine(lr0, s, n_steps, warmup_steps, lr_min)
+        adam.step(params, grads)
+        out["lr"].append(adam.lr)
+        out["loss"].append(loss)
+    return params, out
 """,
 }
 
