@@ -195,12 +195,15 @@ class WorkerOptions:
     """How a worker grades, the same on every worker of a run.
 
     ``cell_timeout`` (seconds per cell) overrides the course configuration; ``kernel_name``
-    names a kernelspec to run submissions in; a ``sandbox`` confines every kernel.
+    names a kernelspec to run submissions in; a ``sandbox`` confines every kernel;
+    ``warm_kernels`` forks confined kernels from a template where that confines as much
+    (:mod:`~autograder.runtime.warm`), else every kernel starts cold.
     """
 
     cell_timeout: int | None = None
     kernel_name: str | None = None
     sandbox: Sandbox | None = None
+    warm_kernels: bool = True
 
 
 class GradingPool(Protocol):

@@ -32,8 +32,9 @@ from autograder.pipeline.tasks import (
 )
 from autograder.runtime.kernel import KernelSession, Limits
 from autograder.runtime.processes import cap_memory
-from autograder.runtime.runner import Outcome, Runner
+from autograder.runtime.runner import Outcome, Runner, cell_kind
 from autograder.runtime.sandbox import kernel_argv
+from autograder.runtime.warm import WarmStart, preload_modules
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +59,29 @@ class Grader:
         if options.sandbox is not None:
             self.launcher = functools.partial(kernel_argv, options.sandbox)
         self.sources: dict[str, nbformat.NotebookNode] = {}
+        self.warm = None
+        sandbox = options.sandbox
+        if options.warm_kernels and sandbox is not None and sandbox.isolated:
+            if self.kernel_name == "python3":
+                preload = preload_modules([self.setup_code(a) for a in kit.assignments])
+                self.warm = WarmStart(sandbox, scratch / "template", preload)
+
+    def setup_code(self, assignment: str) -> str:
+        """The code of an assignment's cells other than its test cells (what kernels run)."""
+        cells = self.source(assignment).cells
+        code = [c.source for c in cells if c.cell_type == "code" and cell_kind(c) != "test"]
+        return "\n".join(code)
 
     def new_session(self) -> KernelSession:
         """A fresh, unstarted kernel: its own folder under ``runtime``, made when it starts."""
-        return KernelSession(self.runtime, self.limits, self.kernel_name, self.launcher)
+        return KernelSession(
+            self.runtime, self.limits, self.kernel_name, self.launcher, warm=self.warm
+        )
+
+    def close(self) -> None:
+        """End the kernel template, if there is one."""
+        if self.warm is not None:
+            self.warm.close()
 
     def source(self, assignment: str) -> nbformat.NotebookNode:
         if assignment not in self.sources:
@@ -156,8 +176,12 @@ def serve(conn: Connection, scratch: str, options: WorkerOptions, log_path: str,
             return
         if kind == "stop":
             log.info("stopping")
+            if grader is not None:
+                grader.close()
             return
         if kind == "kit":
+            if grader is not None:
+                grader.close()
             grader = Grader(payload, Path(scratch), options)
             log.info("grading kit %s", payload.root.name)
             continue

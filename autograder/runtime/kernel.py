@@ -31,12 +31,10 @@ from autograder.runtime import agent as agent_module
 from autograder.runtime import codec
 from autograder.runtime.codec import CodecError, Decoder, Encoder, dumps, loads
 from autograder.runtime.processes import kill_tree, remove_tree
+from autograder.runtime.warm import SOURCES, TemplateError, WarmStart
 from course.messages import one_line
 
-AGENT_SOURCE = (
-    Path(codec.__file__).read_text(encoding="utf-8"),
-    Path(agent_module.__file__).read_text(encoding="utf-8"),
-)
+AGENT_SOURCE = (SOURCES["codec"], SOURCES["agent"])
 SERVE = "__import__('_grader_agent').serve()"
 ERRSTATE_MODES = {"ignore", "warn", "raise"}
 MAX_HANDLE_ID = 2**31
@@ -212,9 +210,11 @@ class KernelSession:
         limits: Limits,
         kernel_name: str = "python3",
         launcher: Callable[[Path, Path], list[str]] | None = None,
+        warm: WarmStart | None = None,
     ) -> None:
         self.kernel_name = kernel_name
         self.launcher = launcher
+        self.warm = warm
         self.runtime = runtime
         self.limits = limits
         self.manager = None
@@ -242,6 +242,7 @@ class KernelSession:
 
         context = zmq.Context()
         context.setsockopt(zmq.MAXMSGSIZE, codec.MAX_MESSAGE_BYTES * 2)
+        context.setsockopt(zmq.RECONNECT_IVL, 10)  # the kernel binds a moment after we connect
         self.runtime.mkdir(parents=True, exist_ok=True)
         self.runtime.chmod(0o700)  # an unconfined kernel may have locked it: ours to undo
         # A fresh folder per kernel, made here and removed when it dies: its sockets and
@@ -250,6 +251,14 @@ class KernelSession:
         self.folder = Path(tempfile.mkdtemp(prefix="kernel-", dir=self.runtime))
         work = self.folder / "work"
         work.mkdir()
+        if self.warm is not None:
+            try:
+                self.manager = self.warm.start(self.folder, work, context)
+            except TemplateError:
+                self.manager = None  # the template failed (logged): this kernel starts cold
+        if self.manager is not None:
+            self.connect()
+            return
         self.manager = KernelManager(
             kernel_name=self.kernel_name,
             transport="ipc",
@@ -266,12 +275,10 @@ class KernelSession:
             )
         try:
             self.manager.start_kernel(cwd=str(work))
-            self.client = self.manager.blocking_client()
-            self.client.start_channels()
-            self.client.wait_for_ready(timeout=self.limits.start_seconds)
         except Exception as exc:
             self.kill()
             raise KernelLost(f"the kernel did not start: {one_line(exc)}") from None
+        self.connect()
         codec_source, agent_source = AGENT_SOURCE
         boot = (
             "def _grader_boot(codec_source, agent_source):\n"
@@ -290,6 +297,52 @@ class KernelSession:
             raise KernelLost(
                 f"the kernel could not load the grading agent: {run.error or run.stopped}"
             )
+
+    def connect(self) -> None:
+        """Open the channels and wait until the kernel answers on shell and IOPub alike."""
+        try:
+            self.client = self.manager.blocking_client()
+            self.client.start_channels()
+            self.wait_until_ready(self.limits.start_seconds)
+        except Exception as exc:
+            self.kill()
+            raise KernelLost(f"the kernel did not start: {one_line(exc)}") from None
+
+    def wait_until_ready(self, seconds: float) -> None:
+        """``kernel_info`` until it is answered and its status reaches us on IOPub.
+
+        jupyter_client's ``wait_for_ready`` does the same with fixed waits of 0.2 s (a fifth
+        of a warm kernel's start); this one returns as soon as both arrived. The request is
+        sent again while IOPub is not connected yet (its status would be lost).
+        """
+        deadline = time.monotonic() + seconds
+        while True:
+            msg_id = self.client.kernel_info()
+            replied = self.await_message(self.client.get_shell_msg, msg_id, 1.0, deadline)
+            if replied and self.await_message(self.client.get_iopub_msg, msg_id, 0.1, deadline):
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {seconds:g} seconds")
+
+    def await_message(self, get, msg_id: str, seconds: float, deadline: float) -> bool:
+        """Whether ``get`` yields a reply, or an idle status, to ``msg_id`` within ``seconds``."""
+        from queue import Empty
+
+        until = min(deadline, time.monotonic() + seconds)
+        while time.monotonic() < until:
+            try:
+                msg = get(timeout=0.02)
+            except Empty:
+                if not self.manager.is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info") from None
+                continue
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            if msg.get("msg_type") != "status":
+                return True
+            if msg.get("content", {}).get("execution_state") == "idle":
+                return True
+        return False
 
     def kill(self) -> None:
         """Kill the kernel at once (nothing it holds is needed any more)."""
