@@ -10,7 +10,8 @@ The schedule (part 8) as a branch with NumPy, vectorised over steps (a 0-d array
 a scheduler-like class, ``math.cos(x / 2) ** 2`` and ``np.interp``; its training loop (part 9)
 with the student's own Adam steps and iterator, ``course.training.iterate_minibatches`` and
 rates computed up front, PyTorch's ``LambdaLR`` factor form, the update number from epoch and
-batch index, a ``while`` over updates, and a generator of numbered updates.
+batch index, a ``while`` over updates, and a generator of numbered updates; question 10's
+answer worked out with code.
 
 The test at the end shows that the per-student question is per student: the source gets full
 marks under any id, and an answer worked out for another id loses that point.
@@ -491,6 +492,11 @@ _p1, _m, _v = adam_step(_p0, _g, np.zeros(1), np.zeros(1), 1, lr=1.0, eps=0.0)
 _p2, _m, _v = adam_step(_p1, np.zeros(1), _m, _v, 2, lr=1.0, eps=0.0)
 _ratio = float((_p2 - _p1)[0] / (_p1 - _p0)[0])  # the second step, in units of the first
 answer_adam_second_step = "a" if 0.6 < _ratio < 0.7 else "?"
+""",
+    "q_schedule_units": """answer_schedule_units = None
+_updates_per_epoch = {bs: math.ceil(12_800 / bs) for bs in (64, 128)}
+_warmup_epochs = {bs: 500 / n for bs, n in _updates_per_epoch.items()}
+answer_schedule_units = "b" if _warmup_epochs[128] == 2 * _warmup_epochs[64] == 5 else "?"
 """,
     "train_with_schedule": """def _updates(X, y, rng, n_epochs, batch_size):
     # every update of the run, numbered across epochs
