@@ -267,8 +267,8 @@ def is_locked(meta: dict) -> bool:
     """Whether grading restores a cell's source: nbgrader's rule (``nbgrader.utils.is_locked``).
 
     Test cells are locked, answers are not, and any other cell is locked only if its metadata
-    says so: the ``STUDENT_ID`` cell of modules 07 and 08 (``locked: false``) is the
-    student's to edit.
+    says so: the ``STUDENT_ID`` cell of the modules with per-student numbers (``locked: false``)
+    is the student's to edit.
     """
     if meta.get("solution"):
         return False

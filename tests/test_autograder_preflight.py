@@ -108,6 +108,19 @@ def test_edited_test_cell_is_restored() -> None:
     assert "restored the edited locked cell test_relu" in checked.repairs
 
 
+# the modules whose release asks for a student id (per-student numbers), read from release/
+ID_MODULES = sorted(
+    path.parent.name
+    for path in (REPO / "release").glob("*/exercises.ipynb")
+    if "student_id" in (grade_id(c) for c in nbformat.read(path, as_version=4).cells)
+)
+
+
+def test_the_modules_with_a_student_id_are_found() -> None:
+    assert {"04-backprop", "05-initialization", "06-regularization"} < set(ID_MODULES)
+    assert {"07-optimizers", "08-practice"} < set(ID_MODULES)
+
+
 def typed_id(module: str) -> nbformat.NotebookNode:
     """The module's release with an id typed into its ``STUDENT_ID`` cell, as the text asks."""
     notebook = nbformat.read(REPO / "release" / module / "exercises.ipynb", as_version=4)
@@ -117,7 +130,7 @@ def typed_id(module: str) -> nbformat.NotebookNode:
     return notebook
 
 
-@pytest.mark.parametrize("module", ["07-optimizers", "08-practice"])
+@pytest.mark.parametrize("module", ID_MODULES)
 def test_a_typed_student_id_is_kept_and_not_flagged(module: str) -> None:
     """The id cell is not locked (nbgrader's rule: ``locked`` false, neither test nor answer)."""
     release = nbformat.read(REPO / "release" / module / "exercises.ipynb", as_version=4)
@@ -128,7 +141,7 @@ def test_a_typed_student_id_is_kept_and_not_flagged(module: str) -> None:
     assert '"ada"' in answer(checked.notebook, "student_id")
 
 
-@pytest.mark.parametrize("module", ["07-optimizers", "08-practice"])
+@pytest.mark.parametrize("module", ID_MODULES)
 def test_edited_locked_cells_beside_a_typed_id_are_restored(module: str) -> None:
     """A locked cell that is no test (setup, the check cell) and a test cell still come back."""
     release = nbformat.read(REPO / "release" / module / "exercises.ipynb", as_version=4)

@@ -1,5 +1,24 @@
 """Correct solutions of module 04's exercises that differ from the reference: full marks."""
 
+import math
+
+import numpy as np
+
+from course.grading import variant_seed
+
+
+def gradient_for(student: str) -> float:
+    """Section 8's answer for ``student``: the draw of the notebook's ``q_gradient_inputs``."""
+    rng = np.random.default_rng(variant_seed(student, "04-backprop", "q_gradient"))
+    w12, w23 = (rng.choice([-1, 1], size=2) * rng.integers(3, 16, size=2) / 10).tolist()
+    b2, b3 = (rng.integers(-5, 6, size=2) / 10).tolist()
+    x = float(rng.choice([-2.0, -1.5, -0.5, 0.5, 1.5, 2.0]))
+    t = float(rng.integers(0, 2))
+    o2 = 1 / (1 + math.exp(-(w12 * x + b2)))
+    o3 = 1 / (1 + math.exp(-(w23 * o2 + b3)))
+    return (o3 - t) * o3 * (1 - o3) * w23 * o2 * (1 - o2) * x
+
+
 DENSE_LOOPS = """
 def dense_backward(dout, cache):
     x, W, b = cache
@@ -361,6 +380,11 @@ answer_gd_type = {(3600, 90, 3): "a", (1200, 30, 1): "b", (3, 90, 3600): "c"}[co
     "answer_lr": """# w <- w - eta * 4 w = (1 - 4 eta) w diverges when |1 - 4 eta| > 1
 answer_lr = next(k for k, eta in {"a": 0.1, "b": 0.4, "c": 0.6}.items() if abs(1 - 4 * eta) > 1)
 """,
+    # the course's sigmoid on the printed numbers: an np.float64
+    "q_gradient": """o2 = sigmoid(_w12 * _x + _b2)
+o3 = sigmoid(_w23 * o2 + _b3)
+answer_gradient = (o3 - _t) * o3 * (1 - o3) * _w23 * o2 * (1 - o2) * _x
+""",
 }
 
 SCRATCH_INSPECT = [
@@ -400,8 +424,11 @@ def answers(q1="a", q2="b", q3="c"):
 
 SOLUTIONS = [
     {
-        "name": "loops everywhere, list return, stable math-module sigmoid', nditer gradient",
+        "name": "loops everywhere, list return, stable math-module sigmoid', nditer gradient, "
+        "the gradient of section 8 typed by hand to 4 significant digits for my own id",
+        "student": "carol",
         "cells": {
+            "q_gradient": f"answer_gradient = {gradient_for('carol'):.4g}\n",
             "dense_backward": DENSE_LOOPS,
             "activation_backward": ACTIVATION_MATH_LOOP,
             "mlp_backward": MLP_INLINE,
@@ -442,10 +469,19 @@ SOLUTIONS = [
         ],
     },
     {
-        "name": "copying x each time in numerical_gradient, scratch params and W of its own",
+        "name": "copying x each time in numerical_gradient, scratch params and W of its own, "
+        "section 8's gradient by my own numerical_gradient (an element of an array)",
         "cells": {
             "numerical_gradient": NUMGRAD_COPY_EACH_TIME,
             "sgd_step": SGD_LOOP_COPY,
+            "q_gradient": """def loss_of_w12(v):
+    o2 = 1 / (1 + np.exp(-(v[0] * _x + _b2)))
+    o3 = 1 / (1 + np.exp(-(_w23 * o2 + _b3)))
+    return 0.5 * (_t - o3) ** 2
+
+
+answer_gradient = numerical_gradient(loss_of_w12, np.array([_w12]))[0]
+""",
         },
         "add": [
             (

@@ -4,8 +4,25 @@ Initializers keep the draw their docstrings state (one ``rng`` call of the state
 reach the scale by other formulas; batch normalization's backward pass is written as the long
 chain rule, as one Jacobian per feature, and with caches of other types (dict, namedtuple,
 instance of the student's own class); gradient clipping loops over the keys; scratch cells use
-magics, plots, ``help`` and names such as ``x``, ``W``, ``input`` and ``params``.
+magics, plots, ``help`` and names such as ``x``, ``W``, ``input`` and ``params``. Part 6's bound
+is typed by hand to 4 significant digits for the student's own id, computed as an
+``np.float64``, and as a power of a fraction.
 """
+
+import math
+
+import numpy as np
+
+from course.grading import variant_seed
+
+
+def xavier_bound_for(student: str) -> float:
+    """Part 6's answer for ``student``: the draw of the notebook's ``q_xavier_bound_inputs``."""
+    rng = np.random.default_rng(variant_seed(student, "05-initialization", "q_xavier_bound"))
+    sizes = [10, 16, 32, 50, 64, 100, 128, 200, 256, 300, 400, 500, 512, 784, 1000]
+    n_in, n_out = (int(n) for n in rng.choice(sizes, size=2, replace=False))
+    return math.sqrt(6 / (n_in + n_out))
+
 
 # ---------------------------------------------------------------- 1: formula variants, loops
 INIT_FORMULAS = {
@@ -434,6 +451,8 @@ answer_q1 = min(bounds, key=lambda k: abs(bounds[k] - math.sqrt(3 * 2 / 150)))
 answer_q2 = "a" if abs(math.sqrt(2 / (1.25 * 160)) - 0.1) < 1e-9 else None
 """,
     "answer_q3": "answer_q3 = 'd'  # (400 * 0.01 / 2) ** (20 / 2) = 2 ** 10\\n",
+    # sqrt(3) times Xavier's standard deviation, an np.float64
+    "q_xavier_bound": "answer_xavier_bound = np.sqrt(3) * np.sqrt(2 / (_n_in + _n_out))\n",
 }
 
 SCRATCH_INSPECT = [
@@ -464,8 +483,11 @@ SCRATCH_INSPECT = [
 
 SOLUTIONS = [
     {
-        "name": "initializers from other formulas, orthogonal signs by a loop, clipping by a loop",
+        "name": "initializers from other formulas, orthogonal signs by a loop, clipping by a loop, "
+        "part 6's bound typed by hand to 4 significant digits for my own id",
+        "student": "carol",
         "cells": {
+            "q_xavier_bound": f"answer_xavier_bound = {xavier_bound_for('carol'):.4g}\n",
             **INIT_FORMULAS,
             "clip_grad_norm": LOOP_CLIP,
             "answer_q1": "answer_q1 = 'c'",
@@ -521,6 +543,7 @@ SOLUTIONS = [
             **DRAW_HELPER,
             "batchnorm_forward": PAPER_FORWARD,
             "batchnorm_backward": PAPER_BACKWARD,
+            "q_xavier_bound": "answer_xavier_bound = (6 / (_n_in + _n_out)) ** 0.5\n",
         },
     },
     {

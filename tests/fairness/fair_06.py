@@ -1,7 +1,23 @@
 """Correct solutions of module 06's exercises, unlike the reference: each gets full marks."""
 
+import numpy as np
+
+from course.grading import variant_seed
+
+
+def decay_step_for(student: str) -> float:
+    """Section 7's answer for ``student``: the draw of the notebook's ``q_decay_step_inputs``."""
+    rng = np.random.default_rng(variant_seed(student, "06-regularization", "q_decay_step"))
+    lr = float(rng.choice([0.05, 0.1, 0.2, 0.5]))
+    lam = float(rng.choice([0.01, 0.02, 0.05, 0.1]))
+    w = float(rng.choice([-1, 1]) * rng.integers(5, 31) / 10)
+    g = float(rng.choice([-1, 1]) * rng.integers(1, 21) / 10)
+    return w - lr * (g + 2 * lam * w)
+
+
 LOOPS = {
-    "name": "loops everywhere, best - loss > min_delta, manual fold loop, np.pad-free pixel loops",
+    "name": "loops everywhere, best - loss > min_delta, manual fold loop, np.pad-free pixel loops, "
+    "the weight after one step typed by hand for my own id",
     "cells": {
         "l1_penalty": '''def l1_penalty(params, lam):
     """L1 penalty and its gradient, entry by entry."""
@@ -104,11 +120,15 @@ LOOPS = {
 ''',
         "q_dropout_convention": '# rate = 1 - 0.6; 3.0 / 0.6 = 5.0 in training, 3.0 at test time\nanswer_dropout = "d"\n',
         "q_weight_decay": "answer_weight_decay = 'c'  # wd = 2 * lam, 1 - 0.05 * 0.006\n",
+        # typed by hand, exactly (a decimal with a few digits), for the student's own id
+        "q_decay_step": f"answer_decay_step = {decay_step_for('carol'):.10g}\n",
     },
+    "student": "carol",
 }
 
 FORMULAS = {
-    "name": "vectorised formulas, np.float64 / 0-d values, loss < best - min_delta, list scores",
+    "name": "vectorised formulas, np.float64 / 0-d values, loss < best - min_delta, list scores, "
+    "the penalty's gradient for the step from my own l2_penalty",
     "cells": {
         "l1_penalty": """def l1_penalty(params, lam):
     weights = [k for k in params if k.startswith("W")]
@@ -169,6 +189,10 @@ FORMULAS = {
 """,
         "q_dropout_convention": 'answer_dropout = "d"',
         "q_weight_decay": 'answer_weight_decay = "c"',
+        # the penalty's gradient from the student's own l2_penalty: an np.float64
+        "q_decay_step": """_, grads = l2_penalty({"W": np.array([_w])}, _lam)
+answer_decay_step = _w - _lr * (_g + grads["W"][0])
+""",
     },
 }
 
@@ -388,8 +412,11 @@ MODELS_FIRST = {
 # folds).
 REDUCE_AND_ROLL = {
     "name": "preallocated fold scores with X.take, one np.multiply, functools.reduce, np.roll "
-    "with the wrap-around blanked; inspect.getsource, gc.collect, %timeit, help, Spy/_call",
+    "with the wrap-around blanked, the step as decay then gradient; inspect.getsource, gc.collect, "
+    "%timeit, help, Spy/_call",
     "cells": {
+        # the same step written as decoupled decay, (1 - eta * 2 lambda) w - eta g
+        "q_decay_step": "answer_decay_step = (1 - 2 * _lr * _lam) * _w - _lr * _g\n",
         "dropout_backward": """def dropout_backward(dout, cache):
     return np.multiply(dout, 1.0 if cache is None else cache)
 """,
