@@ -52,10 +52,10 @@ def test_untouched_release_is_accepted_and_nothing_passes(tmp_path: Path) -> Non
     assert report.parts and all(p.failure for p in report.parts)
     text = " ".join(report.text().split())
     questions = [p for p in report.parts if p.question]
-    assert [p.name for p in questions] == ["test_answer_q1", "test_answer_q2"]
+    assert [p.name for p in questions] == ["test_answer_q1", "test_answer_q2", "test_answer_q3"]
     assert "Grading will accept this notebook as it is." in text
     assert (
-        f"Visible checks: 0 of {len(report.parts) - 2} graded parts pass; 0 of 2 questions"
+        f"Visible checks: 0 of {len(report.parts) - 3} graded parts pass; 0 of 3 questions"
         " answered (graded after submission)." in text
     )
     assert f"{stamp()['hidden_checks']} hidden checks will run at grading" in text

@@ -326,4 +326,33 @@ BUGS = [
         "new": "    for _ in range(n_epochs):\n        w = np.zeros(X.shape[1])\n        b = 0.0\n",
         "loses": ["test_perceptron_fit"],
     },
+    # question 4: the per-student neuron (its numbers come from the graded student's id)
+    {
+        "name": "question 4: the pre-activation z given instead of the output g(z)",
+        "cell": "q_neuron_output",
+        "old": "answer_q4 = float(_g(_x @ _w + _b))",
+        "new": "answer_q4 = float(_x @ _w + _b)",
+        "loses": ["test_q_neuron_output"],
+    },
+    {
+        "name": "question 4: the bias left out",
+        "cell": "q_neuron_output",
+        "old": "answer_q4 = float(_g(_x @ _w + _b))",
+        "new": "answer_q4 = float(_g(_x @ _w))",
+        "loses": ["test_q_neuron_output"],
+    },
+    {
+        "name": "question 4: rounded to 3 decimal places (the text asks for 6)",
+        "cell": "q_neuron_output",
+        "old": "answer_q4 = float(_g(_x @ _w + _b))",
+        "new": "answer_q4 = round(float(_g(_x @ _w + _b)), 3)",
+        "loses": ["test_q_neuron_output"],
+    },
+    {
+        "name": "question 4: worked out for another student's id",
+        "cell": "q_neuron_output",
+        "old": 'variant_seed(STUDENT_ID, "01-neuron", "q_neuron_output")',
+        "new": 'variant_seed("alice", "01-neuron", "q_neuron_output")',
+        "loses": ["test_q_neuron_output"],
+    },
 ]

@@ -169,4 +169,33 @@ BUGS = [
         "new": 'answer_q2 = "b"',
         "loses": ["test_answer_q2"],
     },
+    # question 3: the per-student network (its numbers come from the graded student's id)
+    {
+        "name": "question 3: rows of W1 taken as the hidden units' weights (x @ W1.T)",
+        "cell": "answer_q3",
+        "old": '_hidden = np.maximum(_x @ _params["W1"] + _params["b1"], 0)',
+        "new": '_hidden = np.maximum(_x @ _params["W1"].T + _params["b1"], 0)',
+        "loses": ["test_answer_q3"],
+    },
+    {
+        "name": "question 3: the hidden layer's ReLU left out",
+        "cell": "answer_q3",
+        "old": '_hidden = np.maximum(_x @ _params["W1"] + _params["b1"], 0)',
+        "new": '_hidden = _x @ _params["W1"] + _params["b1"]',
+        "loses": ["test_answer_q3"],
+    },
+    {
+        "name": "question 3: the hidden layer's biases left out",
+        "cell": "answer_q3",
+        "old": '_hidden = np.maximum(_x @ _params["W1"] + _params["b1"], 0)',
+        "new": '_hidden = np.maximum(_x @ _params["W1"], 0)',
+        "loses": ["test_answer_q3"],
+    },
+    {
+        "name": "question 3: worked out for another student's id",
+        "cell": "answer_q3",
+        "old": 'variant_seed(STUDENT_ID, "02-forward", "q3_network_output")',
+        "new": 'variant_seed("alice", "02-forward", "q3_network_output")',
+        "loses": ["test_answer_q3"],
+    },
 ]

@@ -319,4 +319,33 @@ BUGS = [
         "new": 'answer_q2 = "a"',
         "loses": ["test_q2_multiclass_logits"],
     },
+    # question 3: the per-student cross-entropy (its numbers come from the graded student's id)
+    {
+        "name": "question 3: the sum of the samples' losses instead of their mean",
+        "cell": "q3_own_cross_entropy",
+        "old": "answer_q3 = float(np.mean(",
+        "new": "answer_q3 = float(np.sum(",
+        "loses": ["test_q3_own_cross_entropy"],
+    },
+    {
+        "name": "question 3: the mean over all N * K entries",
+        "cell": "q3_own_cross_entropy",
+        "old": "answer_q3 = float(np.mean(_lse - _logits[np.arange(2), _labels]))",
+        "new": "answer_q3 = float(np.mean(_lse - _logits[np.arange(2), _labels])) / 3",
+        "loses": ["test_q3_own_cross_entropy"],
+    },
+    {
+        "name": "question 3: base-10 logarithms",
+        "cell": "q3_own_cross_entropy",
+        "old": "answer_q3 = float(np.mean(_lse - _logits[np.arange(2), _labels]))",
+        "new": "answer_q3 = float(np.mean(_lse - _logits[np.arange(2), _labels])) / np.log(10)",
+        "loses": ["test_q3_own_cross_entropy"],
+    },
+    {
+        "name": "question 3: worked out for another student's id",
+        "cell": "q3_own_cross_entropy",
+        "old": 'variant_seed(STUDENT_ID, "03-losses", "q3_cross_entropy")',
+        "new": 'variant_seed("alice", "03-losses", "q3_cross_entropy")',
+        "loses": ["test_q3_own_cross_entropy"],
+    },
 ]

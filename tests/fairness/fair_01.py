@@ -5,7 +5,28 @@ heaviside), loops over rows and indices, other return types the docstrings allow
 floats and NumPy scalars for 0-d input, 0-d arrays, integer arrays from integer input),
 helpers with any names, and scratch cells with magics, plots, imports, ``help`` and variables
 named like the tests' own (``x``, ``W``, ``params``, ``input``, ``z``, ``out``, ``ref``).
+
+Question 4 (numbers from the graded student's id) is answered with my own ``neuron_forward``,
+typed in by hand to 6 decimals, in plain ``math``, and as a 0-d array.
 """
+
+import math
+
+import numpy as np
+
+from course.grading import variant_seed
+
+
+def q4_answer(student: str) -> float:
+    """Question 4's answer for ``student``, worked out apart from the notebook, as by hand."""
+    rng = np.random.default_rng(variant_seed(student, "01-neuron", "q_neuron_output"))
+    x = rng.choice([-2, -1, 1, 2], size=3)
+    w = rng.integers(-9, 10, size=3) / 10
+    b = float(rng.choice([-1.0, -0.8, -0.6, -0.4, -0.2, 0.2, 0.4, 0.6, 0.8, 1.0]))
+    activation = str(rng.choice(["sigmoid", "tanh"]))
+    z = math.fsum(float(x_i) * float(w_i) for x_i, w_i in zip(x, w, strict=True)) + b
+    return math.tanh(z) if activation == "tanh" else 1 / (1 + math.exp(-z))
+
 
 _ANSWERS = {
     "q_xor": 'answer_q1 = "c"\n',
@@ -82,6 +103,7 @@ _FORMULAS = {
         "    return w, b\n"
     ),
     **_ANSWERS,
+    "q_neuron_output": "answer_q4 = neuron_forward(q4_x, q4_w, q4_b, q4_activation)  # mine\n",
 }
 
 # -- 2. other return types: Python floats for 0-d input, np.vectorize, 0-d array b, lists -----
@@ -174,6 +196,7 @@ _TYPES = {
     "q_xor": "answer_q1 = 'c'\n",
     "q_linear": 'answer_q2 = "A".lower()\n',
     "q_activation": "answer_q3 = str('d')\n",
+    "q_neuron_output": f"answer_q4 = {q4_answer('student'):.6f}  # by hand, 6 decimals\n",
 }
 
 # -- 3. the reference's formulas behind helpers with odd names, and busy scratch cells --------
@@ -246,6 +269,10 @@ _HELPERS = {
         "    return params['w'], float(params['b'])\n"
     ),
     **_ANSWERS,
+    "q_neuron_output": (
+        "z = sum(float(w_i) * float(x_i) for w_i, x_i in zip(q4_w, q4_x)) + q4_b\n"
+        "answer_q4 = math.tanh(z) if q4_activation == 'tanh' else 1 / (1 + math.exp(-z))\n"
+    ),
 }
 
 _SCRATCH = [
@@ -428,6 +455,9 @@ _IDENTITIES = {
         "    return w, b[0]\n"
     ),
     **_ANSWERS,
+    "q_neuron_output": (
+        "answer_q4 = np.asarray(ACTIVATIONS[q4_activation][0](np.dot(q4_x, q4_w) + q4_b))  # 0-d\n"
+    ),
 }
 
 _INSPECT = [

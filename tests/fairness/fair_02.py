@@ -1,4 +1,25 @@
-"""Correct solutions of module 02's exercises, unlike the reference: each gets full marks."""
+"""Correct solutions of module 02's exercises, unlike the reference: each gets full marks.
+
+Question 3 (numbers from the graded student's id) is answered by loops, as a 0-d array, typed
+in by hand as a float, and with my own ``mlp_forward``.
+"""
+
+import numpy as np
+
+from course.grading import variant_seed
+
+
+def q3_answer(student: str) -> int:
+    """Question 3's answer for ``student``, worked out apart from the notebook, as by hand."""
+    rng = np.random.default_rng(variant_seed(student, "02-forward", "q3_network_output"))
+    x = rng.choice([-3, -2, -1, 1, 2, 3], size=2)
+    W1 = rng.choice([-3, -2, -1, 1, 2, 3], size=(2, 2))
+    b1 = rng.integers(-3, 4, size=2)
+    W2 = rng.choice([-3, -2, -1, 1, 2, 3], size=(2, 1))
+    b2 = rng.integers(-3, 4, size=1)
+    hidden = [max(int(x[0] * W1[0, j] + x[1] * W1[1, j] + b1[j]), 0) for j in range(2)]
+    return hidden[0] * int(W2[0, 0]) + hidden[1] * int(W2[1, 0]) + int(b2[0])
+
 
 LOOPS = {
     "name": "loops everywhere, own activations, np.int64 count, lists for xor_params",
@@ -86,6 +107,12 @@ def mlp_forward(X, params, activation="relu", output_activation="identity"):
 ''',
         "answer_q1": "answer_q1 = 'd'\n",
         "answer_q2": "# out is (32, 5), z2 = a1 @ W2 + b2 is (32, 16)\nanswer_q2 = 'a'\n",
+        "answer_q3": """_h = []
+for j in range(2):  # the hidden units, one column of W1 each
+    _z = sum(q3_x[i] * q3_params["W1"][i, j] for i in range(2)) + q3_params["b1"][j]
+    _h.append(max(_z, 0))
+answer_q3 = sum(_h[j] * q3_params["W2"][j, 0] for j in range(2)) + q3_params["b2"][0]
+""",
     },
 }
 
@@ -140,6 +167,10 @@ answer_q1 = {484: "a", 960: "b", 1452: "c", 992: "d"}[int(gain)]
 ### my answer
 answer_q2 = "a"
 """,
+        "answer_q3": (
+            "_a1 = np.maximum(q3_x @ q3_params['W1'] + q3_params['b1'], 0)\n"
+            "answer_q3 = (_a1 @ q3_params['W2'] + q3_params['b2']).reshape(())  # a 0-d array\n"
+        ),
     },
 }
 
@@ -250,6 +281,7 @@ def mlp_forward(X, params, activation="relu", output_activation="identity"):
 """,
         "answer_q1": '# Replace None by "a", "b", "c" or "d".\nanswer_q1 = "d"  # 1476 - 484\n',
         "answer_q2": '# Replace None by "a", "b", "c" or "d".\nanswer_q2 = "a"\n',
+        "answer_q3": f"answer_q3 = {float(q3_answer('student'))}  # by hand, as a float\n",
     },
 }
 
@@ -364,6 +396,9 @@ def mlp_forward(X, params, activation="relu", output_activation="identity"):
         "answer_q1": """answer_q1 = None
 gain = (8 * 32 + 32 + 32 * 32 + 32 + 32 * 4 + 4) - (8 * 16 + 16 + 16 * 16 + 16 + 16 * 4 + 4)
 answer_q1 = "d" if gain == 992 else "?"
+""",
+        "answer_q3": """_out, _ = mlp_forward(q3_x[None, :], q3_params, activation="relu", output_activation="identity")
+answer_q3 = _out[0, 0]  # with my own mlp_forward
 """,
     },
     "add": [
