@@ -117,6 +117,7 @@ ID_MODULES = sorted(
 
 
 def test_the_modules_with_a_student_id_are_found() -> None:
+    assert {"01-neuron", "02-forward", "03-losses"} < set(ID_MODULES)
     assert {"04-backprop", "05-initialization", "06-regularization"} < set(ID_MODULES)
     assert {"07-optimizers", "08-practice"} < set(ID_MODULES)
 
