@@ -103,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--student-timeout", type=float, default=300.0, help="seconds per student")
     grade.add_argument("--kernel", help="kernelspec to run submissions in (e.g. a sandbox)")
     grade.add_argument(
+        "--cold-kernels",
+        action="store_true",
+        help="start every kernel from nothing instead of forking it from a warm template "
+        "(slower; the confinement is the same)",
+    )
+    grade.add_argument(
         "--sandbox",
         choices=("auto", "require", "off"),
         default="auto",
@@ -281,6 +287,25 @@ def memory_line(results) -> str:
     return f"memory: largest grading process {shown}; coordinator {peak_memory_mb():.0f} MB"
 
 
+def phases_line(results) -> str:
+    """Where a submission's grading time went, as the median over the submissions graded."""
+    import statistics
+
+    timed = [r.phases for r in results if r.phases]
+    parts = [(name, statistics.median(p.get(name, 0.0) for p in timed)) for name in PHASES]
+    shown = ", ".join(f"{PHASES[name]} {seconds:.2f} s" for name, seconds in parts)
+    return f"time per submission (median of {len(timed)}): {shown}"
+
+
+PHASES = {
+    "start": "kernel start",
+    "cells": "the notebook's cells",
+    "tests": "test cells",
+    "other": "the rest",
+    "total": "in all",
+}
+
+
 def cmd_grade(course: Course, args: argparse.Namespace) -> int:
     """``grader grade``: grade in parallel and print the summary table."""
     from autograder.pipeline.decisions import archived, describe_archived, now
@@ -302,6 +327,7 @@ def cmd_grade(course: Course, args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         force=args.force,
         progress=not args.no_progress,
+        warm_kernels=not args.cold_kernels,
     )
     for assignment in args.assignments:
         known_assignment(course, assignment)
@@ -322,6 +348,8 @@ def cmd_grade(course: Course, args: argparse.Namespace) -> int:
     attention = [r for r in results if r.needs_attention]
     print(outcome_counts(results))
     print(memory_line(results), file=sys.stderr)  # about this run, like the progress bar
+    if any(r.phases for r in results):
+        print(phases_line(results), file=sys.stderr)
     print(f"{len(results)} submission(s); {len(attention)} need(s) attention")
     if kept:
         return EXIT_ATTENTION

@@ -1,15 +1,21 @@
 """Benchmark: ``grader grade --jobs 2`` against one plain ``nbgrader autograde`` call.
 
-Both grade the same 24 submissions of one module (reference solutions, untouched releases and
-mutated solutions, in turn) in identical fresh course folders on this machine. Each gets its
-release step done beforehand, untimed, as an instructor's course would have: ``nbgrader
+All runs grade the same 24 submissions of one module (reference solutions, untouched releases
+and mutated solutions, in turn) in identical fresh course folders on this machine, each with
+its release step done beforehand, untimed, as an instructor's course would have: ``nbgrader
 generate_assignment`` for the plain run, ``grader release`` (which also builds the grading
-kit) for ours. A third course is graded cold, with no release step, to show what that step
-saves. The three runs are repeated in rounds (fresh courses each time, default 3) because a
+kit) for ours. Ours runs twice: with kernels forked from a warm template (the default) and
+with ``--cold-kernels`` (every kernel started from nothing, as before the template), both in
+the sandbox. The runs are repeated in rounds (fresh courses each time, default 3) because a
 shared machine's timings wander; the medians and their ratios are printed, and whether the
-gradebooks agree on every student's total. They need not: plain nbgrader runs the tests in
-the student's kernel and scores a cell 0 for any output on stderr, while ``grader`` runs them
-in its own process.
+gradebooks agree on every student's total.
+
+It also prints where a submission's time goes, per phase (the median over the submissions of
+the median round, as ``grader grade`` reports it): the kernel's start, the notebook's own
+cells, the test cells, and the rest. The cost of a submission beyond the notebook's own cells
+is the run's wall time times the jobs, spread over the submissions, less the median time of
+the notebook's cells and test cells: it holds everything else, the workers' and the
+template's start, the pre-flight, the gradebook and the coordinator.
 
     .venv/bin/python benchmarks/grading.py [--module 02-forward] [--students 24] [--jobs 2]
         [--rounds 3]
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sqlite3
 import statistics
@@ -31,6 +38,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import samples
+from autograder.cli import PHASES
 from autograder.demo import FIXTURE_COURSE
 from autograder.pipeline.coursedir import CONFIG_FILE, REPO_ROOT, exercises_path, load_course
 
@@ -78,8 +86,8 @@ def sample_submissions(origin: Path, module: str, count: int) -> list[bytes]:
     return [samples.to_bytes(kinds[i % len(kinds)]) for i in range(count)]
 
 
-def run(command: list[str], cwd: Path) -> float:
-    """Run a command in ``cwd``; return its wall time in seconds (raise if it fails badly)."""
+def run(command: list[str], cwd: Path) -> tuple[float, str]:
+    """Run a command in ``cwd``; its wall time in seconds and its stderr (raise if it fails)."""
     env = {k: v for k, v in os.environ.items() if k != "NN_COURSE_DB_URL"}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     start = time.perf_counter()
@@ -87,7 +95,15 @@ def run(command: list[str], cwd: Path) -> float:
     seconds = time.perf_counter() - start
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(command)} failed:\n{proc.stderr[-2000:]}")
-    return seconds
+    return seconds, proc.stderr
+
+
+def phases(stderr: str) -> dict[str, float]:
+    """The per-phase medians of ``grader grade``'s time line."""
+    line = next((x for x in stderr.splitlines() if x.startswith("time per submission")), "")
+    found = re.findall(r"([a-z' ]+?) (\d+\.\d+) s", line.split(":", 1)[-1])
+    names = {label: name for name, label in PHASES.items()}
+    return {names[label.strip()]: float(seconds) for label, seconds in found}
 
 
 def totals(course: Path) -> dict[str, float]:
@@ -96,22 +112,30 @@ def totals(course: Path) -> dict[str, float]:
         return {student: round(score, 6) for student, score in db.execute(TOTALS)}
 
 
+RUNS = ("plain", "warm", "cold")
+
+
 def time_once(
     folder: Path, origin: Path, module: str, submissions: list[bytes], jobs: int
-) -> tuple[tuple[float, float, float], bool]:
-    """One round: the three wall times (plain, ours, ours cold) and whether totals agree."""
-    plain, ours, cold = (
-        make_course(folder / name, origin, module, submissions, plain=name == "plain")
-        for name in ("plain", "ours", "cold")
-    )
-    run(["nbgrader", "generate_assignment", module], plain)
-    plain_time = run(["nbgrader", "autograde", module], plain)
-    run(["grader", "release", module, "--course-dir", str(ours)], ours)
-    grade = ["grader", "grade", module, "--jobs", str(jobs), "--no-progress"]
-    our_time = run([*grade, "--course-dir", str(ours)], ours)
-    cold_time = run([*grade, "--course-dir", str(cold)], cold)
-    agree = totals(plain) == totals(ours) == totals(cold)
-    return (plain_time, our_time, cold_time), agree
+) -> tuple[dict[str, float], dict[str, dict[str, float]], bool]:
+    """One round: each run's wall time, our runs' phases, and whether the totals agree."""
+    courses = {
+        name: make_course(folder / name, origin, module, submissions, plain=name == "plain")
+        for name in RUNS
+    }
+    run(["nbgrader", "generate_assignment", module], courses["plain"])
+    walls = {"plain": run(["nbgrader", "autograde", module], courses["plain"])[0]}
+    found = {}
+    for name in ("warm", "cold"):
+        course = courses[name]
+        run(["grader", "release", module, "--course-dir", str(course)], course)
+        grade = ["grader", "grade", module, "--jobs", str(jobs), "--no-progress"]
+        grade += ["--sandbox", "require", "--course-dir", str(course)]
+        grade += ["--cold-kernels"] if name == "cold" else []
+        walls[name], stderr = run(grade, course)
+        found[name] = phases(stderr)
+    agree = len({tuple(sorted(totals(c).items())) for c in courses.values()}) == 1
+    return walls, found, agree
 
 
 def main() -> None:
@@ -129,20 +153,34 @@ def main() -> None:
     rounds, agree = [], True
     for i in range(args.rounds):
         with tempfile.TemporaryDirectory() as tmp:
-            times, same = time_once(Path(tmp), origin, module, submissions, args.jobs)
-        rounds.append(times)
+            walls, found, same = time_once(Path(tmp), origin, module, submissions, args.jobs)
+        rounds.append((walls, found))
         agree = agree and same
-        print(f"round {i + 1}: " + ", ".join(f"{t:.1f} s" for t in times), flush=True)
-    plain_time, our_time, cold_time = (
-        statistics.median(column) for column in zip(*rounds, strict=True)
-    )
+        print(f"round {i + 1}: " + ", ".join(f"{k} {t:.1f} s" for k, t in walls.items()))
+    median = {name: statistics.median(w[name] for w, _ in rounds) for name in RUNS}
     print(f"module {module}, {args.students} submissions, {os.cpu_count()} cores")
     print(f"median of {args.rounds} round(s):")
-    print(f"plain nbgrader autograde (one process):  {plain_time:6.1f} s")
-    print(f"grader grade --jobs {args.jobs}:                {our_time:6.1f} s")
-    print(f"grader grade --jobs {args.jobs}, no release:    {cold_time:6.1f} s")
-    print(f"speed-up: {plain_time / our_time:.2f}x ({plain_time / cold_time:.2f}x cold)")
+    print(f"plain nbgrader autograde (one process):     {median['plain']:6.1f} s")
+    print(f"grader grade --jobs {args.jobs} (warm kernels):      {median['warm']:6.1f} s")
+    print(f"grader grade --jobs {args.jobs} --cold-kernels:      {median['cold']:6.1f} s")
+    print(
+        f"speed-up over plain nbgrader: {median['plain'] / median['warm']:.2f}x warm, "
+        f"{median['plain'] / median['cold']:.2f}x cold"
+    )
     print(f"same totals for every student in all gradebooks: {agree}")
+    print("per submission (medians of the median round), seconds:")
+    print(f"{'phase':24s} {'cold kernels':>13s} {'warm kernels':>13s}")
+    for name in ("cold", "warm"):
+        walls = [w[name] for w, _ in rounds]
+        _, found = rounds[walls.index(sorted(walls)[len(walls) // 2])]
+        median[name + "-phases"] = found[name]
+    for phase, label in PHASES.items():
+        cold, warm = median["cold-phases"].get(phase, 0), median["warm-phases"].get(phase, 0)
+        print(f"{label:24s} {cold:13.2f} {warm:13.2f}")
+    for name in ("cold", "warm"):
+        own = median[name + "-phases"].get("cells", 0) + median[name + "-phases"].get("tests", 0)
+        beyond = median[name] * args.jobs / args.students - own
+        print(f"cost per submission beyond its own cells ({name} kernels): {beyond:.2f} s")
 
 
 if __name__ == "__main__":

@@ -71,6 +71,7 @@ class GradeOptions:
     scheduler: str | None = None
     force: bool = False
     progress: bool = True
+    warm_kernels: bool = True
 
 
 def grade(
@@ -116,7 +117,9 @@ def run(
     assignments = sorted({s.assignment for s in todo})
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
         scratch = Path(tmp)
-        worker_options = WorkerOptions(options.cell_timeout, options.kernel_name, options.sandbox)
+        worker_options = WorkerOptions(
+            options.cell_timeout, options.kernel_name, options.sandbox, options.warm_kernels
+        )
         pool: GradingPool
         if options.scheduler:
             pool = DaskPool(options.scheduler, worker_options, options.student_timeout)

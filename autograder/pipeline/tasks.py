@@ -156,6 +156,9 @@ class GradeResult:
     """What each part held back for review earned (its recorded score is 0 until released)."""
     memory_mb: float = 0.0
     """The peak memory (resident) of the grading process that graded it, when it did."""
+    phases: dict[str, float] = field(default_factory=dict)
+    """Seconds its grading spent starting kernels, running the notebook's cells, running the
+    test cells, on the rest, and in all (when it was graded)."""
 
     @property
     def score(self) -> float:

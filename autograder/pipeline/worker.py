@@ -109,7 +109,15 @@ class Grader:
             flags=[*task.flags, *outcome_flags(outcome)],
             notebook=nbformat.writes(outcome.notebook),
             timestamp=task.timestamp,
+            phases=phases(outcome.seconds, time.monotonic() - start),
         )
+
+
+def phases(seconds: dict[str, float], total: float) -> dict[str, float]:
+    """The runner's seconds per phase, with the rest and the total of one grading."""
+    spent = {name: round(value, 4) for name, value in seconds.items()}
+    other = round(max(0.0, total - sum(spent.values())), 4)
+    return {**spent, "other": other, "total": round(total, 4)}
 
 
 def outcome_flags(outcome: Outcome) -> list[Flag]:
