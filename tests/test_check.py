@@ -84,6 +84,7 @@ def test_a_typed_id_is_not_flagged_and_answers_are_not_passes(tmp_path: Path) ->
         "student_id": 'STUDENT_ID = student_id() or "ada"',
         "q_iterations": "answer_iterations = 1234",
         "q_adam_second_step": 'answer_adam_second_step = "b"',
+        "q_schedule_units": 'answer_schedule_units = "a"',
     }
     for cell in notebook.cells:
         cell.source = answers.get(notebooks.grade_id(cell), cell.source)
@@ -99,7 +100,8 @@ def test_a_typed_id_is_not_flagged_and_answers_are_not_passes(tmp_path: Path) ->
     assert "Grading will accept this notebook as it is." in text
     assert "[answered] test_q_iterations (1 point): graded after submission" in text
     assert "[answered] test_q_adam_second_step (1 point): graded after submission" in text
-    assert "0 of 5 graded parts pass; 2 of 2 questions answered" in " ".join(text.split())
+    assert "[answered] test_q_schedule_units (1 point): graded after submission" in text
+    assert "0 of 7 graded parts pass; 3 of 3 questions answered" in " ".join(text.split())
     assert "[pass]" not in text
 
 
