@@ -20,7 +20,6 @@ marks under any id, and an answer worked out for another id loses that point.
 import math
 
 import numpy as np
-import pytest
 
 from course.grading import variant_seed
 
@@ -631,4 +630,3 @@ SOLUTIONS = [
         "add": SCRATCH_INSPECT,
     },
 ]
-
