@@ -12,11 +12,13 @@ the gradebook.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,38 +130,70 @@ def run(
                 min(options.jobs, len(todo)), scratch, options.student_timeout, worker_options
             )
         progress = Progress(len(todo), options.progress)
-        recorder = None
+        opening = ThreadPoolExecutor(1, thread_name_prefix="gradebook")
+        recorder: Future[Recorder] | None = None
+        unrecorded: list[GradeResult] = []
         try:
             kit = cached_kit(course, assignments)
             releases = {a: nbformat.read(kit.release_notebook(a), 4) for a in assignments}
             references = {a: nbformat.read(kit.source_notebook(a), 4) for a in assignments}
             history = {a: earlier_releases(course, a) for a in assignments}
             decided = decisions(course.db_url)
-            rejected, tasks = [], []
-            with Preparer() as preparer:
-                for submission in todo:
-                    a = submission.assignment
-                    prepared = preparer.prepare(submission, releases[a], references[a], history[a])
-                    (rejected if isinstance(prepared, GradeResult) else tasks).append(prepared)
-            pool.start(kit, tasks)
-            recorder = Recorder(course)
-            for assignment in assignments:
-                recorder.register(assignment, kit)
+            rejected: list[GradeResult] = []
+
+            def tasks():
+                """Each submission's pre-flight, as the workers take them; rejections aside."""
+                with Preparer() as preparer:
+                    for submission in todo:
+                        a = submission.assignment
+                        prepared = preparer.prepare(
+                            submission, releases[a], references[a], history[a]
+                        )
+                        if isinstance(prepared, GradeResult):
+                            rejected.append(prepared)
+                        else:
+                            yield prepared
+
+            # the gradebook opens (nbgrader's import, the cells' registration) while the
+            # workers grade; results wait in ``unrecorded`` until it is open
+            recorder = opening.submit(open_recorder, course, assignments, kit)
+            pool.start(kit, tasks())
 
             def on_result(result: GradeResult) -> None:
                 result = withhold(result, decided.get((result.assignment, result.student)))
-                recorder.record(result)
                 results[(result.assignment, result.student)] = result
                 progress.update(result)
+                unrecorded.append(result)
+                if recorder.done():
+                    record_all(recorder.result(), unrecorded)
 
+            pool.finish(on_result)
             for result in rejected:
                 on_result(result)
-            pool.finish(on_result)
+            record_all(recorder.result(), unrecorded)
         finally:
             pool.close()
             progress.close()
-            if recorder:
-                recorder.close()
+            opening.shutdown(wait=True)
+            if recorder is not None and recorder.done() and not recorder.exception():
+                with contextlib.suppress(Exception):  # what was graded before a failure
+                    record_all(recorder.result(), unrecorded)
+                recorder.result().close()
+
+
+def open_recorder(course: Course, assignments: list[str], kit) -> Recorder:
+    """The course's gradebook, open for recording, with ``assignments`` registered."""
+    recorder = Recorder(course)
+    for assignment in assignments:
+        recorder.register(assignment, kit)
+    return recorder
+
+
+def record_all(recorder: Recorder, unrecorded: list[GradeResult]) -> None:
+    """Record the results waiting in ``unrecorded``, in order, emptying it."""
+    while unrecorded:
+        recorder.record(unrecorded[0])
+        unrecorded.pop(0)
 
 
 OUTCOMES = ("graded", "flagged", "held", "rejected", "failed", "timeout")

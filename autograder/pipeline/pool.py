@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
+import socket
+import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -33,6 +35,68 @@ from autograder.pipeline.worker import serve
 from autograder.runtime.processes import kill_tree
 
 POLL_SECONDS = 0.5
+
+
+class Feed:
+    """Tasks taken from an iterable in a thread of its own, handed out as they come.
+
+    The coordinator's pre-flight makes the tasks; with a feed, the workers grade the first
+    ones while it prepares the rest, instead of waiting for all of them. ``signal`` becomes
+    readable whenever a task arrives (or the iterable ends), so a wait on the workers' pipes
+    wakes for it too.
+    """
+
+    def __init__(self, tasks: Iterable[GradeTask]) -> None:
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+        self.signal, self.wake = socket.socketpair()
+        self.thread = threading.Thread(target=self.run, args=(tasks,), daemon=True)
+        self.thread.start()
+
+    def run(self, tasks: Iterable[GradeTask]) -> None:
+        try:
+            for task in tasks:
+                self.queue.put(task)
+                self.nudge()
+        except BaseException as exc:  # re-raised in the coordinator's loop
+            self.error = exc
+        finally:
+            self.done.set()
+            self.nudge()
+
+    def nudge(self) -> None:
+        try:
+            self.wake.send(b"x")
+        except OSError:
+            pass
+
+    def take(self) -> GradeTask | None:
+        """The next task, if one is ready (never waits)."""
+        try:
+            return self.queue.get_nowait()
+        except queue.Empty:
+            return None
+
+    @property
+    def exhausted(self) -> bool:
+        """Whether every task has been taken; re-raises what made the tasks fail."""
+        if self.error is not None and self.queue.empty():
+            raise self.error
+        return self.done.is_set() and self.queue.empty()
+
+    def drain_signal(self) -> None:
+        self.signal.setblocking(False)
+        try:
+            while self.signal.recv(4096):
+                pass
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.thread.join(timeout=5)
+        self.signal.close()
+        self.wake.close()
 
 
 @dataclass
@@ -64,7 +128,7 @@ class WorkerPool:
         self.context = multiprocessing.get_context("spawn")
         self.spawned = 0
         self.kit: Kit | None = None
-        self.pending: deque[GradeTask] = deque()
+        self.feed: Feed | None = None
         self.threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
         self.workers = [self.spawn() for _ in range(max(1, jobs))]
 
@@ -87,27 +151,39 @@ class WorkerPool:
         return worker
 
     def start(self, kit: Kit, tasks: Iterable[GradeTask]) -> None:
-        """Send every worker the kit and a first task; they grade while the caller goes on."""
+        """Send every worker the kit, then tasks as ``tasks`` yields them (in a thread of its
+        own: the workers set up and grade while the caller's iterable prepares the rest)."""
         self.kit = kit
-        self.pending = deque(tasks)
         for worker in self.workers:
             worker.conn.send(("kit", kit))
-        self.dispatch()
+        self.feed = Feed(tasks)
 
     def dispatch(self) -> None:
-        """Give each idle worker the next pending task."""
+        """Give each idle worker the next task, if one is ready."""
         for worker in self.workers:
-            if worker.task is None and self.pending:
-                worker.task = self.pending.popleft()
+            if worker.task is None:
+                task = self.feed.take()
+                if task is None:
+                    return
+                worker.task = task
                 worker.started = None
                 worker.conn.send(("task", worker.task))
 
     def finish(self, on_result: Callable[[GradeResult], None]) -> None:
-        """Grade every started task, calling ``on_result`` in this process as each one ends."""
-        while self.pending or any(w.task for w in self.workers):
+        """Grade every task, calling ``on_result`` in this process as each one ends."""
+        try:
+            self.grade_all(on_result)
+        finally:
+            self.feed.close()
+
+    def grade_all(self, on_result: Callable[[GradeResult], None]) -> None:
+        while not self.feed.exhausted or any(w.task for w in self.workers):
+            self.feed.drain_signal()
             self.dispatch()
-            for conn in wait([w.conn for w in self.workers], timeout=POLL_SECONDS):
-                self.receive(next(w for w in self.workers if w.conn is conn), on_result)
+            ready = wait([w.conn for w in self.workers] + [self.feed.signal], POLL_SECONDS)
+            for conn in ready:
+                if conn is not self.feed.signal:
+                    self.receive(next(w for w in self.workers if w.conn is conn), on_result)
             for worker in list(self.workers):
                 spent = time.monotonic() - worker.started if worker.started else 0.0
                 if worker.task and spent > self.student_timeout:

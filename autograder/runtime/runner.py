@@ -273,6 +273,13 @@ class Runner:
             if cell_kind(c) == "test"
         }
 
+    def for_student(self, student: str) -> Runner:
+        """A runner for ``student`` that shares this one's reading of the source (which no
+        run changes) and nothing else: the source is analysed once per assignment."""
+        runner = copy.copy(self)
+        runner.student = student
+        return runner
+
     def run(self, submission: NotebookNode) -> Outcome:
         """Grade ``submission``; never raises for anything the submission does."""
         self.session: KernelSession | None = None

@@ -234,6 +234,17 @@ class WarmStart:
         self.started = 0
         """Kernels forked so far."""
 
+    def prepare(self) -> None:
+        """Start the template if it is not running (a failure is logged: kernels start cold)."""
+        if self.broken or self.template.process is not None:
+            return
+        try:
+            self.template.start()
+            log.info("kernel template ready in %.2f s", self.template.setup_seconds)
+        except TemplateError as exc:
+            self.broken = str(exc)
+            log.warning("kernels start cold: %s", exc)
+
     def start(self, folder: Path, work: Path, context) -> ForkedKernel:
         """A kernel working in ``work``, its sockets in ``folder``; ``TemplateError``."""
         from jupyter_client.connect import write_connection_file
