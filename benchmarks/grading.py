@@ -13,9 +13,10 @@ gradebooks agree on every student's total.
 It also prints where a submission's time goes, per phase (the median over the submissions of
 the median round, as ``grader grade`` reports it): the kernel's start, the notebook's own
 cells, the test cells, and the rest. The cost of a submission beyond the notebook's own cells
-is the run's wall time times the jobs, spread over the submissions, less the median time of
-the notebook's cells and test cells: it holds everything else, the workers' and the
-template's start, the pre-flight, the gradebook and the coordinator.
+is its kernel's start and the rest. The run's fixed costs (starting the workers and their
+templates, the pre-flight's process, opening the gradebook) are shown spread over the
+submissions too: the wall time times the jobs, divided by the submissions, less the median
+time of the notebook's cells and test cells.
 
     .venv/bin/python benchmarks/grading.py [--module 02-forward] [--students 24] [--jobs 2]
         [--rounds 3]
@@ -178,9 +179,15 @@ def main() -> None:
         cold, warm = median["cold-phases"].get(phase, 0), median["warm-phases"].get(phase, 0)
         print(f"{label:24s} {cold:13.2f} {warm:13.2f}")
     for name in ("cold", "warm"):
-        own = median[name + "-phases"].get("cells", 0) + median[name + "-phases"].get("tests", 0)
-        beyond = median[name] * args.jobs / args.students - own
-        print(f"cost per submission beyond its own cells ({name} kernels): {beyond:.2f} s")
+        found = median[name + "-phases"]
+        beyond = found.get("start", 0) + found.get("other", 0)
+        own = found.get("cells", 0) + found.get("tests", 0)
+        spread = median[name] * args.jobs / args.students - own
+        print(
+            f"{name} kernels: cost per submission beyond its own cells {beyond:.2f} s "
+            f"(kernel start and the rest); with the run's fixed costs spread over the "
+            f"submissions (wall x jobs / submissions - own cells) {spread:.2f} s"
+        )
 
 
 if __name__ == "__main__":
