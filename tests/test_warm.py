@@ -240,3 +240,24 @@ def test_the_template_ends_with_close(sandbox, tmp_path: Path):
     process = warm.template.process
     warm.close()
     assert process.poll() is not None and warm.template.process is None
+
+
+def test_forked_kernels_draw_their_own_random_numbers(sandbox, tmp_path: Path):
+    """Each fork reseeds Python's and NumPy's global generators, as a fresh process has them."""
+    launcher = functools.partial(kernel_argv, sandbox)
+    warm = WarmStart(sandbox, tmp_path / "template", preload_modules(["import numpy"]))
+    draws = []
+    try:
+        for _ in range(2):
+            session = KernelSession(tmp_path, Limits(), launcher=launcher, warm=warm)
+            session.start()
+            try:
+                code = "import random, numpy\nprint(random.random(), numpy.random.random())"
+                run = session.execute(code)
+                draws.append(run.outputs[0]["text"])
+            finally:
+                session.kill()
+        assert warm.started == 2
+    finally:
+        warm.close()
+    assert draws[0] != draws[1]

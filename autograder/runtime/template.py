@@ -140,6 +140,7 @@ def kernel(request, report):
     os.close(report)
     for name in GRADER_MODULES:
         sys.modules.pop(name, None)
+    reseed()
     from ipykernel.kernelapp import IPKernelApp
 
     sys.argv = ["ipykernel_launcher", "-f", request["connection_file"]]
@@ -147,6 +148,17 @@ def kernel(request, report):
     app.initialize(sys.argv[1:])
     sys.modules["_grader_agent"].install(app.shell.user_ns, app.kernel)
     app.start()
+
+
+def reseed():
+    """Fresh random states, as a kernel started from nothing would have: every fork begins
+    with the template's (Python's ``random`` and NumPy's global generator)."""
+    import random
+
+    random.seed()
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed()
 
 
 def helper(request, report):
