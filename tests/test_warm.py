@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import functools
 import json
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -107,10 +109,19 @@ def sandbox():
     return choose("require")
 
 
-def test_one_submission_leaves_nothing_for_the_next_forked_kernel(sandbox, tmp_path: Path):
+@pytest.fixture
+def short() -> Path:
+    """A folder with a short path: a kernel's socket path must fit a unix socket's 107 bytes
+    (pytest's own temporary folders under xdist do not leave room)."""
+    folder = Path(tempfile.mkdtemp(prefix="warm-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_one_submission_leaves_nothing_for_the_next_forked_kernel(sandbox, tmp_path, short):
     course = new_course(tmp_path / "course")
     kit = build_kit(load_course(course), [ASSIGNMENT], tmp_path / "kit")
-    grader = Grader(kit, tmp_path / "worker", WorkerOptions(sandbox=sandbox))
+    grader = Grader(kit, short / "worker", WorkerOptions(sandbox=sandbox))
     assert grader.warm is not None
     source = notebook(course, "source")
     control = PEEK.replace("if not _seen else", "if _seen else")
@@ -135,7 +146,7 @@ def test_one_submission_leaves_nothing_for_the_next_forked_kernel(sandbox, tmp_p
     assert scores["d-peek-control"] == {**FULL, "test_relu": 0.0}, "the search never ran"
     sleepers = subprocess.run(["pgrep", "-f", f"sleep {SLEEP}"], capture_output=True)
     assert sleepers.stdout.strip() == b"", "a process the litter started outlived its kernel"
-    assert not list(tmp_path.rglob(MARK))
+    assert not list(tmp_path.rglob(MARK)) and not list(short.rglob(MARK))
 
 
 PROBE = """
@@ -177,18 +188,18 @@ def probe(session: KernelSession, checkout: str) -> dict:
         session.kill()
 
 
-def test_a_forked_kernel_is_confined_as_a_cold_one(sandbox, tmp_path: Path):
+def test_a_forked_kernel_is_confined_as_a_cold_one(sandbox, short: Path):
     from autograder.runtime.sandbox import CHECKOUT
 
     launcher = functools.partial(kernel_argv, sandbox)
-    warm = WarmStart(sandbox, tmp_path / "template", preload_modules(["import numpy"]))
-    session = KernelSession(tmp_path, Limits(), launcher=launcher, warm=warm)
+    warm = WarmStart(sandbox, short / "template", preload_modules(["import numpy"]))
+    session = KernelSession(short, Limits(), launcher=launcher, warm=warm)
     try:
         forked = probe(session, str(CHECKOUT))
         assert warm.broken is None and warm.started == 1
     finally:
         warm.close()
-    cold = probe(KernelSession(tmp_path, Limits(), launcher=launcher), str(CHECKOUT))
+    cold = probe(KernelSession(short, Limits(), launcher=launcher), str(CHECKOUT))
     # bubblewrap leaves the bounding set full (with nothing permitted); the fork empties it
     assert forked.pop("caps") == ["0000000000000000"] * 5
     assert cold.pop("caps")[:3] == ["0000000000000000"] * 3
@@ -201,14 +212,14 @@ def test_a_forked_kernel_is_confined_as_a_cold_one(sandbox, tmp_path: Path):
     assert forked["limits"][0][0] == sandbox.memory_bytes
 
 
-def test_a_template_that_cannot_serve_leaves_kernels_cold(sandbox, tmp_path: Path):
+def test_a_template_that_cannot_serve_leaves_kernels_cold(sandbox, short: Path):
     """A preload that brings in pyplot's package (the kernel must pick its own backend) is
     refused: the kernel starts cold, and every later one too, without a second attempt."""
     launcher = functools.partial(kernel_argv, sandbox)
-    warm = WarmStart(sandbox, tmp_path / "template", ["course.plots"])
+    warm = WarmStart(sandbox, short / "template", ["course.plots"])
     try:
         for _ in range(2):
-            session = KernelSession(tmp_path, Limits(), launcher=launcher, warm=warm)
+            session = KernelSession(short, Limits(), launcher=launcher, warm=warm)
             session.start()
             try:
                 assert session.execute("x = 1 + 1").error is None
@@ -234,22 +245,22 @@ def test_preload_is_what_the_cells_import_and_never_pyplot():
     assert len(found) == len(set(found))
 
 
-def test_the_template_ends_with_close(sandbox, tmp_path: Path):
-    warm = WarmStart(sandbox, tmp_path / "template", preload_modules([]))
+def test_the_template_ends_with_close(sandbox, short: Path):
+    warm = WarmStart(sandbox, short / "template", preload_modules([]))
     warm.template.start()
     process = warm.template.process
     warm.close()
     assert process.poll() is not None and warm.template.process is None
 
 
-def test_forked_kernels_draw_their_own_random_numbers(sandbox, tmp_path: Path):
+def test_forked_kernels_draw_their_own_random_numbers(sandbox, short: Path):
     """Each fork reseeds Python's and NumPy's global generators, as a fresh process has them."""
     launcher = functools.partial(kernel_argv, sandbox)
-    warm = WarmStart(sandbox, tmp_path / "template", preload_modules(["import numpy"]))
+    warm = WarmStart(sandbox, short / "template", preload_modules(["import numpy"]))
     draws = []
     try:
         for _ in range(2):
-            session = KernelSession(tmp_path, Limits(), launcher=launcher, warm=warm)
+            session = KernelSession(short, Limits(), launcher=launcher, warm=warm)
             session.start()
             try:
                 code = "import random, numpy\nprint(random.random(), numpy.random.random())"
