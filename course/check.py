@@ -281,6 +281,7 @@ def run_visible_checks(
         allow_errors=True,
         kernel_name="python3",
         resources={"metadata": {"path": str(folder)}},
+        shutdown_kernel="immediate",  # nothing is left to wait for: 0.3 s less per check
     )
     try:
         client.execute(env=environ, stderr=subprocess.DEVNULL)
