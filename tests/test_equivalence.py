@@ -22,9 +22,8 @@ from nbclient import NotebookClient
 from support import apply_solution, specs
 
 from autograder.pipeline.coursedir import REPO_ROOT
-from autograder.runtime.kernel import KernelSession, Limits
 from autograder.runtime.runner import Runner, cell_kind
-from autograder.testing import edit_cell, exercises
+from autograder.testing import edit_cell, exercises, module_grader
 from course.notebooks import grade_id
 
 pytestmark = pytest.mark.notebooks
@@ -79,6 +78,7 @@ def plain_outcome(notebook: nbformat.NotebookNode, tests: set[str], folder: Path
         allow_errors=True,
         km=manager,
         resources={"metadata": {"path": str(folder)}},
+        shutdown_kernel="immediate",
     )
     client.execute()
     return {
@@ -97,10 +97,7 @@ def test_visible_tests_agree_in_a_plain_kernel_and_at_grading(module, kind, deta
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         plain = plain_outcome(copy.deepcopy(submission), set(visible), folder)
-        runner = Runner(
-            graded_source,
-            lambda: KernelSession(folder / "runtime", Limits()),
-        )
+        runner = Runner(graded_source, module_grader(module, str(REPO_ROOT), None).new_session)
         outcome = runner.run(submission)
     graded = {gid: gid not in outcome.failures for gid in visible}
     assert graded == plain
