@@ -10,9 +10,11 @@ export MPLBACKEND := Agg
 export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
-# Two workers; the tests of one xdist_group (a notebook's cells, a module marked with it) run on
-# one worker, in order, and every other test spreads as usual (tests/xdist_groups.py).
-XDIST := -n 2 -p tests.xdist_groups
+# Three workers on two cores: the tests wait on kernels, round trips and time limits more than
+# they compute (two workers kept the cores 60% busy). The tests of one xdist_group (a notebook's
+# cells, a module marked with it) run on one worker, in order; every other test spreads as usual
+# (tests/xdist_groups.py).
+XDIST := -n 3 -p tests.xdist_groups
 # nbval over the notebooks, with the course's rules (tests/nbval_course.py): source notebooks may
 # not raise anywhere, release exercises only in raises-exception cells (tests/tag_raises.py).
 NBVAL := -p tests.nbval_course --nbval-lax --nbval-current-env --nbval-cell-timeout=300
