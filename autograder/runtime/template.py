@@ -125,8 +125,8 @@ def enter_namespaces():
         raise OSError(ctypes.get_errno(), "make the mounts private")
 
 
-def kernel(request, report):
-    """In the kernel process: confine, cap, report, then become ipykernel (never returns)."""
+def confined(request):
+    """In the kernel process: mounts, capabilities, environment and caps, as a cold kernel's."""
     confine = sys.modules["_grader_confine"]
     limits = sys.modules["_grader_limits"]
     steps, _ = confine.parse([*request["options"], "--", "ipykernel"])
@@ -136,8 +136,10 @@ def kernel(request, report):
     os.environ.update(env)
     limits.cap_memory(request["memory"])
     limits.cap_cpu(request["cpu"])
-    os.write(report, b'{"confined": true}\n')
-    os.close(report)
+
+
+def become_kernel(request):
+    """Become ipykernel with the grading agent installed (returns when the kernel stops)."""
     for name in GRADER_MODULES:
         sys.modules.pop(name, None)
     reseed()
@@ -169,13 +171,21 @@ def helper(request, report):
     if pid == 0:
         try:
             die_with_parent()
-            kernel(request, report)
+            confined(request)
         except BaseException as exc:  # any failure: say so, never run unconfined
             try:
                 os.write(report, (json.dumps({"error": f"{exc!r}"[:500]}) + "\n").encode())
             except OSError:
                 pass
-        os._exit(126)
+            os._exit(126)
+        os.write(report, b'{"confined": true}\n')
+        os.close(report)  # before any request of the grader's can reach the kernel
+        status = 0
+        try:
+            become_kernel(request)
+        except BaseException:  # the kernel failed or exited: never back into the helper's code
+            status = 1
+        os._exit(status)
     os.write(report, (json.dumps({"pid": pid}) + "\n").encode())
     os.close(report)
     _, status = os.waitpid(pid, 0)
