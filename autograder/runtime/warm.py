@@ -249,11 +249,10 @@ class WarmStart:
         """A kernel working in ``work``, its sockets in ``folder``; ``TemplateError``."""
         from jupyter_client.connect import write_connection_file
 
+        self.prepare()
         if self.broken:
             raise TemplateError(self.broken)
         try:
-            if self.template.process is None:
-                self.template.start()
             connection = folder / "kernel.json"
             write_connection_file(str(connection), transport="ipc", ip=str(folder / "kernel"))
             options = bwrap_argv(self.sandbox, work, folder)[1:-1]
