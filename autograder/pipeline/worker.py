@@ -45,10 +45,18 @@ class Grader:
 
     ``options.cell_timeout`` (seconds per cell) overrides the course configuration; with
     ``options.sandbox`` every kernel is confined (:func:`~autograder.runtime.sandbox.kernel_argv`)
-    and may write only the folder of its own that its session makes and removes.
+    and may write only the folder of its own that its session makes and removes. Kernels are
+    forked from a template of the grader's own when ``options`` allow it, or from ``warm``, a
+    template the caller shares between graders (and closes: :meth:`close` leaves it running).
     """
 
-    def __init__(self, kit: Kit, scratch: Path, options: WorkerOptions | None = None) -> None:
+    def __init__(
+        self,
+        kit: Kit,
+        scratch: Path,
+        options: WorkerOptions | None = None,
+        warm: WarmStart | None = None,
+    ) -> None:
         options = options or WorkerOptions()
         scratch.mkdir(parents=True, exist_ok=True)
         self.kit = kit
@@ -61,9 +69,10 @@ class Grader:
             self.launcher = functools.partial(kernel_argv, options.sandbox)
         self.sources: dict[str, nbformat.NotebookNode] = {}
         self.runners: dict[str, Runner] = {}
-        self.warm = None
+        self.warm = warm
+        self.owns_warm = warm is None
         sandbox = options.sandbox
-        if options.warm_kernels and sandbox is not None and sandbox.isolated:
+        if warm is None and options.warm_kernels and sandbox is not None and sandbox.isolated:
             if self.kernel_name == "python3":
                 preload = preload_modules([self.setup_code(a) for a in kit.assignments])
                 self.warm = WarmStart(sandbox, scratch / "template", preload)
@@ -86,8 +95,8 @@ class Grader:
             self.warm.prepare()
 
     def close(self) -> None:
-        """End the kernel template, if there is one."""
-        if self.warm is not None:
+        """End the kernel template, if there is one and it is the grader's own."""
+        if self.warm is not None and self.owns_warm:
             self.warm.close()
 
     def runner(self, assignment: str) -> Runner:
