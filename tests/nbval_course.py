@@ -12,7 +12,10 @@ nbval runs every code cell of a notebook in one fresh kernel and fails a cell th
   ``tests/tag_raises.py`` puts on exercise cells are for the student version (``release/``),
   where the answers are stubs; a source cell meant to raise says so with nbval's own
   ``nbval-raises-exception`` tag or a ``# NBVAL_RAISES_EXCEPTION`` comment;
-- skips the notebooks under ``tests/`` (the fixture course's, exercised by the grader tests);
+- skips the notebooks under ``tests/`` (the fixture course's, exercised by the grader tests),
+  and a source lecture whose release is the same notebook cell for cell (type, text, tags;
+  :func:`runs_as_released`), unless it is named on the command line: its release runs the
+  same cells under the same rules, in the students' environment;
 - starts nbval's kernels on ipc sockets, so that kernels started at once by two workers
   cannot race for a TCP port;
 - runs the ``release/`` notebooks in the students' environment: the bundle ``grader bundle``
@@ -30,6 +33,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import nbformat
 import nbval.kernel
 import pytest
 from jupyter_client.manager import KernelManager
@@ -75,7 +79,30 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
         ROOT / "tests" in collection_path.parents or ".ipynb_checkpoints" in collection_path.parts
     ):
         return True
+    if runs_as_released(collection_path) and not named(collection_path, config):
+        return True
     return None
+
+
+def runs_as_released(path: Path) -> bool:
+    """Whether ``path`` is a source lecture whose release is the same notebook cell for cell
+    (type, text, tags): nbval runs that release in the students' environment under the same
+    rules, so running the source as well would run the same cells twice."""
+    path = path.resolve()
+    if path.name != "lecture.ipynb" or path.parent.parent != ROOT / "source":
+        return False
+    release = ROOT / "release" / path.parent.name / path.name
+    return release.is_file() and cell_list(path) == cell_list(release)
+
+
+def cell_list(path: Path) -> list[tuple[str, str, list]]:
+    notebook = nbformat.read(path, as_version=4)
+    return [(c.cell_type, c.source, c.metadata.get("tags", [])) for c in notebook.cells]
+
+
+def named(path: Path, config: pytest.Config) -> bool:
+    """Whether ``path`` itself was named on the command line (``make validate NB=...``)."""
+    return any(Path(arg.split("::")[0]).resolve() == path.resolve() for arg in config.args)
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:

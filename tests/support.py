@@ -15,7 +15,12 @@ Plain functions, imported as ``from support import ...`` (the fixtures built on 
   where none works, :func:`grader` passes ``--sandbox off`` to ``grade`` explicitly (what
   :func:`unconfined_args` gives), so they still run everywhere; ``REQUIRE_SANDBOX=1`` turns
   both into failures instead. ``autograder.testing`` (the bug and fairness tests) grades
-  our own solutions without a sandbox: nothing there is hostile;
+  our own solutions with kernels forked from a confined template where a sandbox works, and
+  unconfined where none does: nothing there is hostile;
+- **graded courses shared by test modules**: :func:`shared` builds a folder once per test
+  session, for every module and every xdist worker; ``tests/conftest.py``'s
+  ``graded_clean`` is the fixture course with :func:`submit_clean`'s students, graded once.
+  Tests read it; a test that changes a course works on its own copy (:func:`copy_course`);
 - :func:`specs` loads the course's spec files, the plausible bugs ``tests/bugs/bugs_NN.py``
   and the correct solutions ``tests/fairness/fair_NN.py``; :func:`apply_solution` writes one
   such solution into a notebook.
@@ -23,6 +28,7 @@ Plain functions, imported as ``from support import ...`` (the fixtures built on 
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import importlib.util
 import json
@@ -31,6 +37,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal, NoReturn
 
@@ -87,6 +94,53 @@ def new_course(folder: Path) -> Path:
         FIXTURE, folder, ignore=shutil.ignore_patterns("gradebook.db", "submitted", ".grader")
     )
     return folder
+
+
+def copy_course(course: Path, folder: Path) -> Path:
+    """A copy of a (graded) course, gradebook and submissions included, to change freely."""
+    shutil.copytree(course, folder, symlinks=True)
+    return folder
+
+
+def shared(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """A folder that ``build`` fills once per test session, for every test module and worker.
+
+    Under ``pytest -n``, each worker's temporary root is a folder of the session's: the first
+    worker to ask builds the folder there while holding a lock, and the others wait for it
+    and reuse it. A build that fails leaves nothing behind, and the next to ask tries again.
+    Tests only read the folder.
+    """
+    base = factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = root / f"shared-{name}"
+    with (root / f"shared-{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / ".built").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            try:
+                build(folder)
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+            (folder / ".built").touch()
+    return folder
+
+
+def graded_clean_course(folder: Path) -> None:
+    """:func:`shared`'s build of ``graded_clean``: the course, then ``grade --jobs 2``'s output."""
+    course = new_course(folder / "course")
+    submit_clean(course)
+    proc = grader(course, "grade", "--jobs", "2")
+    saved = {"args": proc.args, "returncode": proc.returncode}
+    saved |= {"stdout": proc.stdout, "stderr": proc.stderr}
+    (folder / "grade.json").write_text(json.dumps(saved), encoding="utf-8")
+
+
+def graded_clean_run(folder: Path) -> tuple[Path, subprocess.CompletedProcess]:
+    """The course :func:`graded_clean_course` built in ``folder`` and its ``grade`` run."""
+    saved = json.loads((folder / "grade.json").read_text(encoding="utf-8"))
+    return folder / "course", subprocess.CompletedProcess(**saved)
 
 
 def notebook(course: Path, step: str) -> nbformat.NotebookNode:

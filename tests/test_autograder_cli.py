@@ -19,6 +19,7 @@ from support import (
     CLEAN_EXPECTED,
     FULL,
     ZERO,
+    copy_course,
     grader,
     new_course,
     notebook,
@@ -38,10 +39,9 @@ EXPECTED_VALUES = ("7.25", "8.5625", "0.09003057", "0.66524096")
 
 
 @pytest.fixture(scope="module")
-def clean_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
-    course = new_course(tmp_path_factory.mktemp("clean") / "course")
-    submit_clean(course)
-    return course, grader(course, "grade", "--jobs", "2")
+def clean_run(graded_clean) -> tuple[Path, subprocess.CompletedProcess]:
+    """The session's clean graded course (``tests/conftest.py``), shared with other modules."""
+    return graded_clean
 
 
 @pytest.fixture(scope="module")
@@ -121,8 +121,9 @@ def test_gradebook_is_intact_with_one_submission_each(mixed_run) -> None:
     assert {c for _, c in counts} == {1}
 
 
-def test_second_run_has_nothing_to_do(clean_run) -> None:
-    course, first = clean_run
+def test_second_run_has_nothing_to_do(clean_run, tmp_path: Path) -> None:
+    shared, first = clean_run
+    course = copy_course(shared, tmp_path / "course")
     before = graded_at(course)
     again = grader(course, "grade", "--jobs", "2")
     assert again.returncode == 0

@@ -59,7 +59,7 @@ def leftovers(tmp_path_factory: pytest.TempPathFactory):
     submit(course, "c-ref", samples.to_bytes(source))
     submit(course, "d-peek-control", with_relu(source, PEEK_CONTROL))
     start = time.monotonic()
-    proc = grader(course, "grade", "--jobs", "1", "--timeout", "10", "--student-timeout", "120")
+    proc = grader(course, "grade", "--jobs", "1", "--timeout", "5", "--student-timeout", "120")
     return course, proc, time.monotonic() - start
 
 

@@ -47,15 +47,14 @@ from autograder.pipeline.worker import peak_memory_mb
 pytestmark = pytest.mark.autograder
 
 
-def test_dask_cluster_grades_like_local_workers(tmp_path: Path) -> None:
+def test_dask_cluster_grades_like_local_workers(tmp_path: Path, graded_clean) -> None:
+    """The same submissions as the session's clean course, graded locally (``--jobs 2``)."""
     from distributed import LocalCluster
 
-    local = new_course(tmp_path / "local")
-    submit_clean(local)
-    remote = tmp_path / "remote"
-    shutil.copytree(local, remote)
-    proc = grader(local, "grade", "--jobs", "2", "--no-progress")
+    local, proc = graded_clean
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    remote = new_course(tmp_path / "remote")
+    submit_clean(remote)
     with LocalCluster(
         n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", dashboard_address=None
     ) as cluster:

@@ -88,16 +88,12 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="module")
-def clean_scores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    """The same two clean students graded alone."""
-    require_sandbox()
-    course = new_course(tmp_path_factory.mktemp("calm") / "course")
-    source = notebook(course, "source")
-    submit(course, "ref", samples.to_bytes(source))
-    submit(course, "bug-mse", samples.to_bytes(samples.mutants(source)["sum-instead-of-mean"]))
-    proc = grader(course, *GRADE_ARGS)
+def clean_scores(graded_clean) -> dict[str, dict]:
+    """The same two clean students graded without attackers: the session's clean course."""
+    course, proc = graded_clean
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    return {s: r["scores"] for s, r in results(course).items()}
+    found = results(course)
+    return {s: found[s]["scores"] for s in ("ref", "bug-mse")}
 
 
 def test_clean_students_score_as_in_a_clean_run(hostile_run, clean_scores) -> None:

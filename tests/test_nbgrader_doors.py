@@ -19,15 +19,13 @@ from pathlib import Path
 import pytest
 from support import (
     ASSIGNMENT,
+    CLEAN_EXPECTED,
     FULL,
+    copy_course,
     grader,
-    new_course,
-    notebook,
     results,
-    submit,
 )
 
-from autograder import samples
 from autograder.nbgrader_hooks import AUTOGRADE_REFUSED, FEEDBACK_REFUSED
 from autograder.pipeline.release import secret_lines
 
@@ -118,14 +116,12 @@ def scores(course: Path) -> dict[str, dict[str, tuple]]:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    """A course graded by ``grader``, with feedback and one manual score; its state."""
-    course = new_course(tmp_path_factory.mktemp("doors") / "course")
-    source = notebook(course, "source")
-    submit(course, "ref", samples.to_bytes(source))
-    submit(course, "bug-mse", samples.to_bytes(samples.mutants(source)["sum-instead-of-mean"]))
-    proc = grader(course, "grade", "--jobs", "1", "--no-progress")
+def graded(tmp_path_factory: pytest.TempPathFactory, graded_clean) -> tuple[Path, dict]:
+    """A course graded by ``grader`` (a copy of the session's clean course), with feedback
+    and one manual score; its state."""
+    shared, proc = graded_clean
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    course = copy_course(shared, tmp_path_factory.mktemp("doors") / "course")
     assert grader(course, "feedback").returncode == 0
     grade_by_hand(course, "ref", "test_relu", MANUAL)
     return course, state(course)
@@ -134,10 +130,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 def test_grader_scores_and_manual_score_are_in_place(graded) -> None:
     course, before = graded
     assert before["integrity"] == "ok"
-    assert {s: r["scores"] for s, r in results(course).items()} == {
-        "ref": FULL,
-        "bug-mse": {**FULL, "test_mse": 0.0},
-    }
+    assert {s: r["scores"] for s, r in results(course).items()} == CLEAN_EXPECTED
     assert scores(course)["ref"]["test_relu"] == (FULL["test_relu"], MANUAL)
     assert scores(course)["bug-mse"]["test_mse"] == (0.0, None)
     assert any(name.startswith("autograded/") for name in before["files"])
@@ -182,7 +175,7 @@ def test_feedback_shows_no_hidden_tests(graded) -> None:
     secrets = secret_lines(course / "source" / ASSIGNMENT / "exercises.ipynb")
     assert secrets
     pages = [p for p in (course / "feedback").rglob("*") if p.is_file()]
-    assert len(pages) == 2
+    assert len(pages) == len(CLEAN_EXPECTED)
     for page in pages:
         text = page.read_text(errors="replace")
         assert not [s for s in secrets if s in text], page

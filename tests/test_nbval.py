@@ -26,6 +26,7 @@ pytestmark = pytest.mark.nbval
 SOURCE = REPO_ROOT / "source"
 RELEASE = REPO_ROOT / "release"
 MODULES = sorted(p.name for p in SOURCE.glob("[0-9][0-9]-*") if (p / "exercises.ipynb").is_file())
+STEPS = ("source", "release")
 
 
 def tagged(nb: nbformat.NotebookNode) -> list[str]:
@@ -110,3 +111,45 @@ def test_nbval_fails_on_a_broken_cell_and_a_changed_quoted_number(tmp_path: Path
         tmp_path, [tmp_path / f"{n}.ipynb" for n in ("control", "changed", "broken")]
     )
     assert results == {"control": [], "changed": [f"Cell {changed}"], "broken": [f"Cell {broken}"]}
+
+
+# -- a source lecture runs once, as its release ----------------------------------------------
+def test_a_source_lecture_runs_as_its_release_only_while_they_are_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``tests/nbval_course.py`` leaves out a source lecture whose release is the same notebook
+    cell for cell (nbval runs the release, in the students' environment): any difference in a
+    cell's type, text or tags, or no release at all, and the source runs too."""
+    from tests import nbval_course
+
+    monkeypatch.setattr(nbval_course, "ROOT", tmp_path)
+    lecture = nbformat.read(SOURCE / "03-losses" / "lecture.ipynb", as_version=4)
+    source, release = (tmp_path / step / "03-losses" / "lecture.ipynb" for step in STEPS)
+    for path in (source, release):
+        path.parent.mkdir(parents=True)
+        nbformat.write(lecture, path)
+    assert nbval_course.runs_as_released(source)
+    assert not nbval_course.runs_as_released(release)  # a release always runs
+    first = next(i for i, c in enumerate(lecture.cells) if c.cell_type == "code")
+    for change in ("text", "tags", "type"):
+        changed = nbformat.from_dict(lecture)
+        cell = changed.cells[first]
+        if change == "text":
+            cell.source += "\nx = 1"
+        elif change == "tags":
+            cell.metadata["tags"] = ["raises-exception"]
+        else:
+            changed.cells[first] = nbformat.v4.new_markdown_cell(cell.source)
+        nbformat.write(changed, release)
+        assert not nbval_course.runs_as_released(source), change
+    release.unlink()
+    assert not nbval_course.runs_as_released(source)
+
+
+def test_every_committed_source_lecture_runs_as_its_release() -> None:
+    """The repository's own lectures: each source runs once, through its release (and
+    ``tests/test_notebooks.py`` keeps the release in step with the source)."""
+    from tests import nbval_course
+
+    for module in MODULES:
+        assert nbval_course.runs_as_released(SOURCE / module / "lecture.ipynb"), module
