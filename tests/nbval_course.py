@@ -29,6 +29,10 @@ nbval runs every code cell of a notebook in one fresh kernel and fails a cell th
 
 from __future__ import annotations
 
+# autograder first: it keeps jsonschema's slow optional import out of nbformat's (see there)
+import autograder  # noqa: F401
+
+# isort: split
 import shutil
 import tempfile
 from pathlib import Path

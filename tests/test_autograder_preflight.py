@@ -185,18 +185,18 @@ def many_cells(count: int) -> bytes:
 
 
 @pytest.mark.parametrize(
-    ("data", "reason"),
-    [
-        (deep_json(100_000), "nested more than 200"),
-        (b'{"nbformat": 4, "cells": ' + deep_json(300) + b"}", "nested more than 200"),
-        (many_cells(2_001), "more than 2000 cells"),
-        (b" " * (20 * 2**20 + 1) + b"{}", "larger than 20 MB"),
-        (b'{"nbformat": 4, "nbformat_minor": 5, "cells": [', "invalid JSON"),
+    ("make", "reason"),
+    [  # made by the test that uses them, not by every test process that collects them
+        (lambda: deep_json(100_000), "nested more than 200"),
+        (lambda: b'{"nbformat": 4, "cells": ' + deep_json(300) + b"}", "nested more than 200"),
+        (lambda: many_cells(2_001), "more than 2000 cells"),
+        (lambda: b" " * (20 * 2**20 + 1) + b"{}", "larger than 20 MB"),
+        (lambda: b'{"nbformat": 4, "nbformat_minor": 5, "cells": [', "invalid JSON"),
     ],
     ids=["deep-array", "deep-cells", "too-many-cells", "huge-file", "truncated"],
 )
-def test_limits_reject_with_a_one_line_reason(data: bytes, reason: str) -> None:
-    checked = preflight(data, RELEASE)
+def test_limits_reject_with_a_one_line_reason(make, reason: str) -> None:
+    checked = preflight(make(), RELEASE)
     assert checked.notebook is None
     assert reason in checked.rejection and "\n" not in checked.rejection
 

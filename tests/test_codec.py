@@ -1959,17 +1959,18 @@ class TestOtherContainers:
         assert peak < 2**20
 
     @pytest.mark.parametrize(
-        "node",
-        [
-            ["S", 0, [["i", hex(k)] for k in range(10**5)]],
-            ["Z", [["i", hex(k)] for k in range(10**5)]],
-            ["q", 0, None, [["N"]] * 10**5],
-            ["O", 0, [[["i", hex(k)], ["N"]] for k in range(10**5)]],
-            ["v", 0, [[["s", f"a{k}"], ["N"]] for k in range(10**5)]],
+        "make",
+        [  # made by the test that uses them, not by every test process that collects them
+            lambda: ["S", 0, [["i", hex(k)] for k in range(10**5)]],
+            lambda: ["Z", [["i", hex(k)] for k in range(10**5)]],
+            lambda: ["q", 0, None, [["N"]] * 10**5],
+            lambda: ["O", 0, [[["i", hex(k)], ["N"]] for k in range(10**5)]],
+            lambda: ["v", 0, [[["s", f"a{k}"], ["N"]] for k in range(10**5)]],
         ],
         ids=["set", "frozenset", "deque", "ordered-dict", "namespace"],
     )
-    def test_nodes_past_max_nodes_are_refused_while_decoding(self, monkeypatch, node):
+    def test_nodes_past_max_nodes_are_refused_while_decoding(self, monkeypatch, make):
+        node = make()
         monkeypatch.setattr(codec, "MAX_NODES", 1000)
         decoder = codec.Decoder([])
         assert "parts" in assert_refused(decoder.decode, node)
@@ -2062,13 +2063,15 @@ class TestOtherContainers:
 class TestDeadline:
     """Time: each decode call stops after MAX_DECODE_SECONDS, or at the decoder's deadline."""
 
-    TREE: typing.ClassVar = ["t", [["t", [["N"]] * 9] for _ in range(50_000)]]  # 500,001 nodes
+    @functools.cached_property
+    def tree(self) -> list:  # made when a test uses it, not at collection
+        return ["t", [["t", [["N"]] * 9] for _ in range(50_000)]]  # 500,001 nodes
 
     def test_a_deadline_stops_decoding_within_a_few_thousand_nodes(self):
-        assert len(codec.Decoder([], deadline=time.monotonic() + 60).decode(self.TREE)) == 50_000
+        assert len(codec.Decoder([], deadline=time.monotonic() + 60).decode(self.tree)) == 50_000
         decoder = codec.Decoder([], deadline=time.monotonic() + 0.02)
         start = time.perf_counter()
-        assert "longer than" in assert_refused(decoder.decode, self.TREE)
+        assert "longer than" in assert_refused(decoder.decode, self.tree)
         assert time.perf_counter() - start < 1
         assert decoder.nodes < 500_001
 
@@ -2082,7 +2085,7 @@ class TestDeadline:
         codec.decode(["t", [["N"]] * (codec.CHECK_EVERY - 2)], [])  # never looked at the clock
         for deadline in [None, time.monotonic() + 60]:
             decoder = codec.Decoder([], deadline=deadline)
-            assert "longer than" in assert_refused(decoder.decode, self.TREE)
+            assert "longer than" in assert_refused(decoder.decode, self.tree)
             assert decoder.nodes == codec.CHECK_EVERY  # the first look at the clock
 
 
