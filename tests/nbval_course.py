@@ -14,8 +14,9 @@ nbval runs every code cell of a notebook in one fresh kernel and fails a cell th
   ``nbval-raises-exception`` tag or a ``# NBVAL_RAISES_EXCEPTION`` comment;
 - skips the notebooks under ``tests/`` (the fixture course's, exercised by the grader tests),
   and a source lecture whose release is the same notebook cell for cell (type, text, tags;
-  :func:`runs_as_released`), unless it is named on the command line: its release runs the
-  same cells under the same rules, in the students' environment;
+  :func:`runs_as_released`), when this run collects that release anyway and does not name
+  the source itself (:func:`runs_anyway`): the release runs the same cells under the same
+  rules, in the students' environment;
 - starts nbval's kernels on ipc sockets, so that kernels started at once by two workers
   cannot race for a TCP port;
 - runs the ``release/`` notebooks in the students' environment: the bundle ``grader bundle``
@@ -83,7 +84,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
         ROOT / "tests" in collection_path.parents or ".ipynb_checkpoints" in collection_path.parts
     ):
         return True
-    if runs_as_released(collection_path) and not named(collection_path, config):
+    if runs_as_released(collection_path) and runs_anyway(release_of(collection_path), config):
         return True
     return None
 
@@ -95,8 +96,13 @@ def runs_as_released(path: Path) -> bool:
     path = path.resolve()
     if path.name != "lecture.ipynb" or path.parent.parent != ROOT / "source":
         return False
-    release = ROOT / "release" / path.parent.name / path.name
+    release = release_of(path)
     return release.is_file() and cell_list(path) == cell_list(release)
+
+
+def release_of(path: Path) -> Path:
+    path = path.resolve()
+    return ROOT / "release" / path.parent.name / path.name
 
 
 def cell_list(path: Path) -> list[tuple[str, str, list]]:
@@ -104,9 +110,14 @@ def cell_list(path: Path) -> list[tuple[str, str, list]]:
     return [(c.cell_type, c.source, c.metadata.get("tags", [])) for c in notebook.cells]
 
 
-def named(path: Path, config: pytest.Config) -> bool:
-    """Whether ``path`` itself was named on the command line (``make validate NB=...``)."""
-    return any(Path(arg.split("::")[0]).resolve() == path.resolve() for arg in config.args)
+def runs_anyway(release: Path, config: pytest.Config) -> bool:
+    """Whether this run collects the lecture's ``release`` anyway: it lies in a folder named on
+    the command line, which does not name its source itself (``make validate NB=...``)."""
+    named = [Path(arg.split("::")[0]).resolve() for arg in config.args]
+    source = ROOT / "source" / release.parent.name / release.name
+    if source in named:
+        return False
+    return any(release == p or p in release.parents for p in named)
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:

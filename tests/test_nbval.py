@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import types
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -144,6 +145,28 @@ def test_a_source_lecture_runs_as_its_release_only_while_they_are_the_same(
         assert not nbval_course.runs_as_released(source), change
     release.unlink()
     assert not nbval_course.runs_as_released(source)
+
+
+def test_a_source_lecture_is_left_out_only_when_its_release_runs_in_its_place() -> None:
+    """Left out when the run collects the release (a folder above it is named) and does not
+    name the source itself; a run over ``source/`` alone, or one module, keeps it."""
+    from tests import nbval_course
+
+    release = RELEASE / "03-losses" / "lecture.ipynb"
+    source = SOURCE / "03-losses" / "lecture.ipynb"
+    cases = {
+        ("source", "release"): True,
+        ("tests", "source", "release"): True,
+        ("release/03-losses", "source/03-losses"): True,
+        ("source",): False,
+        ("source/03-losses",): False,
+        ("release/02-forward", "source"): False,
+        (str(source), "release"): False,  # make validate NB=source/...: the source itself
+        (f"{source}::Cell 3", "release"): False,
+    }
+    for args, left_out in cases.items():
+        config = types.SimpleNamespace(args=[str(REPO_ROOT / a) for a in args])
+        assert nbval_course.runs_anyway(release, config) == left_out, args
 
 
 def test_every_committed_source_lecture_runs_as_its_release() -> None:
