@@ -35,8 +35,7 @@ from autograder.pipeline.kit import Kit, build_kit
 from autograder.pipeline.review import withhold
 from autograder.pipeline.submissions import prepare_notebook
 from autograder.pipeline.tasks import GRADED, Digest, GradeResult, GradeTask, WorkerOptions
-from autograder.pipeline.worker import Grader, settle
-from autograder.runtime.runner import cell_kind
+from autograder.pipeline.worker import Grader, kernel_code, settle
 from autograder.runtime.sandbox import SandboxError, choose
 from autograder.runtime.warm import WarmStart, preload_modules
 from course.notebooks import cell_source, grade_id
@@ -161,12 +160,10 @@ def course_template(course_dir: str) -> WarmStart | None:
     except SandboxError:
         return None
     course = load_course(course_dir)
-    sources = []  # what kernels run (as Grader.setup_code): never a test cell's imports
-    for assignment in course.assignments():
-        notebook = nbformat.read(course.exercises_path("source", assignment), as_version=4)
-        sources += [
-            c.source for c in notebook.cells if c.cell_type == "code" and cell_kind(c) != "test"
-        ]
+    sources = [  # what kernels run, as a worker's template: never a test cell's imports
+        kernel_code(nbformat.read(course.exercises_path("source", a), as_version=4))
+        for a in course.assignments()
+    ]
     warm = WarmStart(sandbox, scratch_dir() / "template", preload_modules(sources))
     atexit.register(warm.close)
     return warm

@@ -79,9 +79,7 @@ class Grader:
 
     def setup_code(self, assignment: str) -> str:
         """The code of an assignment's cells other than its test cells (what kernels run)."""
-        cells = self.source(assignment).cells
-        code = [c.source for c in cells if c.cell_type == "code" and cell_kind(c) != "test"]
-        return "\n".join(code)
+        return kernel_code(self.source(assignment))
 
     def new_session(self) -> KernelSession:
         """A fresh, unstarted kernel: its own folder under ``runtime``, made when it starts."""
@@ -132,6 +130,12 @@ class Grader:
             timestamp=task.timestamp,
             phases=phases(outcome.seconds, time.monotonic() - start),
         )
+
+
+def kernel_code(notebook: nbformat.NotebookNode) -> str:
+    """The code of a source notebook's cells other than its test cells (what kernels run)."""
+    cells = notebook.cells
+    return "\n".join(c.source for c in cells if c.cell_type == "code" and cell_kind(c) != "test")
 
 
 def settle() -> None:
